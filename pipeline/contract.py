@@ -1,0 +1,160 @@
+"""The input data contract (spec/DATA_CONTRACT.md) as data: tables, columns, types, keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.errors import InputError
+
+# Contract type -> DuckDB type used in the warehouse.
+DUCKDB_TYPES = {
+    "string": "VARCHAR",
+    "int": "INTEGER",
+    "float": "DOUBLE",
+    "bool": "BOOLEAN",
+    "date": "DATE",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # one of DUCKDB_TYPES
+    nullable: bool = False
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = ()  # unique within one year's table; () = no key
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+REGISTERS: dict[str, Table] = {
+    "bef": Table(
+        "bef",
+        (
+            Column("pnr", "string"),
+            Column("koen", "int"),
+            Column("alder", "int"),
+            Column("ie_type", "int"),
+            Column("opr_land", "string"),
+            Column("kom", "int"),
+            Column("adresse_id", "string", nullable=True),
+        ),
+        key=("pnr",),
+    ),
+    "akm": Table("akm", (Column("pnr", "string"), Column("socio13", "int")), key=("pnr",)),
+    "udda": Table(
+        "udda",
+        (
+            Column("pnr", "string"),
+            Column("hfaudd", "int", nullable=True),
+            Column("hfaudd_kilde", "int", nullable=True),
+        ),
+        key=("pnr",),
+    ),
+    "ind": Table(
+        "ind",
+        (
+            Column("pnr", "string"),
+            Column("perindkialt_13", "float", nullable=True),
+            Column("skattepligtig", "bool"),
+        ),
+        key=("pnr",),
+    ),
+    "kraf": Table(
+        "kraf",
+        (
+            Column("pnr", "string"),
+            Column("afg_dato", "date"),
+            Column("afg_ger7", "string"),
+            Column("afg_afgtyp", "int"),
+        ),
+    ),
+    "adresser": Table(
+        "adresser",
+        (
+            Column("adresse_id", "string"),
+            Column("kom", "int"),
+            Column("ejerlavskode", "int"),
+            Column("matrikelnr", "string"),
+        ),
+        key=("adresse_id",),
+    ),
+}
+
+BOUNDARY_FILES: dict[str, Table] = {
+    "areas": Table(
+        "areas",
+        (Column("area_id", "string"), Column("area_name", "string"), Column("kom", "int")),
+        key=("area_id",),
+    ),
+    "parcels": Table(
+        "parcels",
+        (Column("area_id", "string"), Column("ejerlavskode", "int"), Column("matrikelnr", "string")),
+        key=("ejerlavskode", "matrikelnr"),
+    ),
+}
+
+HISTORY = Table(
+    "lists",
+    (Column("area_id", "string"), Column("list_year", "int"), Column("list", "string")),
+)
+HISTORY_LISTS = ("parallel", "transformation")
+
+# Extensions in order of preference when several exist for one table and year.
+REGISTER_EXTENSIONS = (".parquet", ".csv", ".sas7bdat")
+
+
+def register_candidates(data_dir: Path, table: str, year: int) -> list[Path]:
+    return [Path(data_dir) / "registers" / f"{table}_{year}{ext}" for ext in REGISTER_EXTENSIONS]
+
+
+def find_register_file(data_dir: Path, table: str, year: int) -> Path:
+    """The extract of `table` for `year`; an InputError naming the file when there is none."""
+    for path in register_candidates(data_dir, table, year):
+        if path.is_file():
+            return path
+    expected = Path(data_dir) / "registers" / f"{table}_{year}.parquet"
+    raise InputError(
+        "register extract is missing (looked for .parquet, .csv, .sas7bdat)",
+        file=str(expected),
+        year=year,
+    )
+
+
+def available_years(data_dir: Path, table: str) -> list[int]:
+    """Years for which `table` has an extract in `data_dir`."""
+    years: set[int] = set()
+    reg = Path(data_dir) / "registers"
+    if not reg.is_dir():
+        return []
+    for ext in REGISTER_EXTENSIONS:
+        for p in reg.glob(f"{table}_*{ext}"):
+            stem = p.name[len(table) + 1 : -len(ext)]
+            if stem.isdigit() and len(stem) == 4:
+                years.add(int(stem))
+    return sorted(years)
+
+
+def needed_registers(list_year: int) -> list[tuple[str, int]]:
+    """The register tables and years that list year Y reads (DATA_CONTRACT.md, last section)."""
+    y = list_year
+    return [
+        ("bef", y),
+        ("bef", y - 1),
+        ("adresser", y),
+        ("adresser", y - 1),
+        ("akm", y - 1),
+        ("akm", y - 2),
+        ("kraf", y - 1),
+        ("kraf", y - 2),
+        ("udda", y - 1),
+        ("ind", y - 1),
+    ]
