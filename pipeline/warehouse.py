@@ -38,13 +38,27 @@ def replace_rows(
     select_sql: str,
     params: dict[str, Any] | None = None,
 ) -> int:
-    """Replace the rows of `table` where key_column = key_value by the rows of `select_sql`.
+    """Replace the rows of `table` where key_column = key_value (see `replace_partition`)."""
+    return replace_partition(con, table, {key_column: key_value}, select_sql, params)
+
+
+def replace_partition(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    keys: dict[str, Any],
+    select_sql: str,
+    params: dict[str, Any] | None = None,
+) -> int:
+    """Replace the rows of `table` matching `keys` (column -> value) by the rows of `select_sql`.
 
     Runs inside the caller's transaction (or its own when there is none), so a rerun never
     duplicates and a failure leaves the table as it was. The table is created from the query's
-    schema on first use. Returns the number of rows inserted.
+    schema on first use. Returns the number of rows inserted. Values are always bound as
+    parameters; table and column names come from the code, never from input data.
     """
     params = dict(params or {})
+    key_params = {f"__k{i}": v for i, v in enumerate(keys.values())}
+    where = " and ".join(f"{col} = $__k{i}" for i, col in enumerate(keys)) or "true"
     own_tx = False
     try:
         con.execute("begin transaction")
@@ -54,9 +68,9 @@ def replace_rows(
     try:
         if not table_exists(con, table):
             con.execute(f"create table {table} as select * from ({select_sql}) where false", params)
-        con.execute(f"delete from {table} where {key_column} = $__key", {"__key": key_value})
+        con.execute(f"delete from {table} where {where}", key_params)
         con.execute(f"insert into {table} by name select * from ({select_sql})", params)
-        n = con.execute(f"select count(*) from {table} where {key_column} = $__key", {"__key": key_value}).fetchall()[0][0]
+        n = con.execute(f"select count(*) from {table} where {where}", key_params).fetchall()[0][0]
         if own_tx:
             con.execute("commit")
         return int(n)
@@ -64,3 +78,8 @@ def replace_rows(
         if own_tx:
             con.execute("rollback")
         raise
+
+
+def run_sql_table(con: duckdb.DuckDBPyConnection, table: str, keys: dict[str, Any], params: dict[str, Any]) -> int:
+    """Materialise the rows of `sql/<table>.sql` for `keys` into the table of the same name."""
+    return replace_partition(con, table, keys, sql_text(table), params)

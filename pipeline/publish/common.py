@@ -1,0 +1,311 @@
+"""What the publication outputs share: the lists of each rule set with their Danish names,
+the criteria as published (headings, thresholds for display), municipality names, and the
+typed reader of `areas.csv`.
+
+Thresholds here are for *display* (charts, the prevention list's criteria): every list flag and
+every `crit_*` value comes from `areas.csv`, where it was decided exactly on integer counts.
+"""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from pipeline.errors import InputError
+from pipeline.reference import PACKAGE_DIR, load_reference
+
+LIST_KEYS = ("vulnerable", "parallel", "transformation", "prevention", "combined_letting")
+
+# The lists of each rule set, in publication order, with the Danish name of that rule set's years.
+RULESET_LISTS: dict[str, tuple[tuple[str, str], ...]] = {
+    "2014": (("parallel", "Ghettoområder"), ("combined_letting", "Kombineret udlejning")),
+    "2018": (
+        ("vulnerable", "Udsatte boligområder"),
+        ("parallel", "Ghettoområder"),
+        ("transformation", "Hårde ghettoområder"),
+        ("combined_letting", "Kombineret udlejning"),
+    ),
+    "2021": (
+        ("vulnerable", "Udsatte boligområder"),
+        ("parallel", "Parallelsamfund"),
+        ("transformation", "Omdannelsesområder"),
+        ("prevention", "Forebyggelsesområder"),
+    ),
+}
+
+# Names used across rule sets (charts over the years: the same list changed name in 2021).
+LIST_LABELS_ALL_YEARS = {
+    "vulnerable": "Udsatte boligområder",
+    "parallel": "Parallelsamfund (før 2021: ghettoområder)",
+    "transformation": "Omdannelsesområder (2018-2020: hårde ghettoområder)",
+    "prevention": "Forebyggelsesområder",
+    "combined_letting": "Kombineret udlejning",
+}
+
+CRITERIA = ("labour", "conviction", "education", "income", "nonwestern")
+CRIT_SHORT = {
+    "labour": "arbejdsmarked",
+    "conviction": "dømte",
+    "education": "grundskole",
+    "income": "indkomst",
+    "nonwestern": "ikke-vestlige",
+}
+
+_OPS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
+# A published value within this distance of a threshold is taken as equal to it (the value is a
+# float of an exact ratio of counts; two distinct ratios of register counts are much further apart).
+_EQ_TOL = 1e-12
+
+
+@dataclass(frozen=True)
+class Criterion:
+    key: str  # labour, conviction, ...
+    column: str  # the areas.csv column the criterion is judged on
+    heading: str  # Danish column heading
+    kind: str  # "pct" (a fraction shown as percent) or "ratio" (a multiple)
+    op: str
+    value: float
+
+    def met(self, x: float | None) -> bool | None:
+        """Display-only check on the published float (null -> None)."""
+        if x is None:
+            return None
+        if abs(x - self.value) <= _EQ_TOL:
+            return self.op in (">=", "<=")
+        return _OPS[self.op](x, self.value)
+
+    def threshold_text(self) -> str:
+        op = {">=": "≥", "<=": "≤"}.get(self.op, self.op)
+        if self.kind == "pct":
+            return f"{op} {fmt_pct(self.value)}"
+        return f"{op} {fmt_num(self.value, 1)} × landsgennemsnittet"
+
+
+H_LABOUR = "Andel uden for arbejdsmarked og uddannelse"
+H_CONV_RATIO = "Dømte (gange landsgennemsnit)"
+H_CONV_SHARE = "Dømte (andel)"
+H_EDU = "Andel kun grundskole"
+H_INCOME = "Gennemsnitlig bruttoindkomst i pct. af regionen"
+H_NONWEST = "Andel ikke-vestlige"
+
+
+def _crit_2014() -> tuple[Criterion, ...]:
+    return (
+        Criterion("labour", "labour_share", H_LABOUR, "pct", ">", 0.40),
+        Criterion("conviction", "conviction_share", H_CONV_SHARE, "pct", ">", 0.027),
+        Criterion("education", "basic_edu_share", H_EDU, "pct", ">", 0.50),
+        Criterion("income", "income_ratio", H_INCOME, "pct", "<", 0.55),
+        Criterion("nonwestern", "nonwestern_share", H_NONWEST, "pct", ">", 0.50),
+    )
+
+
+def _crit_main_2018() -> tuple[Criterion, ...]:
+    return (
+        Criterion("labour", "labour_share", H_LABOUR, "pct", ">", 0.40),
+        Criterion("conviction", "conviction_ratio", H_CONV_RATIO, "ratio", ">=", 3.0),
+        Criterion("education", "basic_edu_share", H_EDU, "pct", ">", 0.60),
+        Criterion("income", "income_ratio", H_INCOME, "pct", "<", 0.55),
+        Criterion("nonwestern", "nonwestern_share", H_NONWEST, "pct", ">", 0.50),
+    )
+
+
+# METHOD.md § 4, per rule set: the main list's criteria (the crit_* columns) and, in 2021, the
+# prevention list's own thresholds.
+MAIN_CRITERIA: dict[str, tuple[Criterion, ...]] = {
+    "2014": _crit_2014(),
+    "2018": _crit_main_2018(),
+    "2021": _crit_main_2018(),
+}
+PREVENTION_CRITERIA: tuple[Criterion, ...] = (
+    Criterion("labour", "labour_share", H_LABOUR, "pct", ">", 0.30),
+    Criterion("conviction", "conviction_ratio", H_CONV_RATIO, "ratio", ">=", 2.0),
+    Criterion("education", "basic_edu_share", H_EDU, "pct", ">", 0.60),
+    Criterion("income", "income_ratio", H_INCOME, "pct", "<", 0.65),
+    Criterion("nonwestern", "nonwestern_share", H_NONWEST, "pct", ">", 0.30),
+)
+
+
+def ruleset_in_force(list_year: int) -> str:
+    if list_year < 2014:
+        raise InputError("no rule set of this project covers list years before 2014", year=list_year)
+    if list_year <= 2017:
+        return "2014"
+    if list_year <= 2020:
+        return "2018"
+    return "2021"
+
+
+def base_ruleset(ruleset: str, list_year: int) -> str:
+    """The rule set whose lists and display thresholds apply: `ruleset` when it is one of the
+    three shipped ones, else (a custom `--rules` file) the one in force for the year."""
+    return ruleset if ruleset in RULESET_LISTS else ruleset_in_force(list_year)
+
+
+def lists_of(ruleset: str, list_year: int) -> tuple[tuple[str, str], ...]:
+    return RULESET_LISTS[base_ruleset(ruleset, list_year)]
+
+
+def criteria_for(ruleset: str, list_year: int, list_key: str) -> tuple[Criterion, ...]:
+    base = base_ruleset(ruleset, list_year)
+    if list_key == "prevention":
+        return PREVENTION_CRITERIA
+    return MAIN_CRITERIA[base]
+
+
+def met_criteria(row: dict, ruleset: str, list_year: int, list_key: str) -> list[str]:
+    """Criterion keys met by an area for the given list. The main list's criteria are the
+    exact `crit_*` flags of areas.csv; the prevention list's own thresholds are not in
+    areas.csv, so they are checked on the published values (display only)."""
+    if list_key == "prevention":
+        return [c.key for c in PREVENTION_CRITERIA if c.met(row.get(c.column))]
+    return [k for k in CRITERIA if row.get(f"crit_{k}") is True]
+
+
+def met_text(keys: list[str]) -> str:
+    return ", ".join(CRIT_SHORT[k] for k in keys)
+
+
+# ---------------------------------------------------------------- formatting (Danish)
+
+
+def fmt_num(x: float | None, decimals: int) -> str:
+    if x is None:
+        return ""
+    s = f"{x:,.{decimals}f}"
+    return s.replace(",", "\u00a0").replace(".", ",").replace("\u00a0", ".")
+
+
+def fmt_pct(x: float | None) -> str:
+    return "" if x is None else f"{fmt_num(x * 100, 1)} %"
+
+
+def fmt_int(x: int | None) -> str:
+    return "" if x is None else fmt_num(float(x), 0)
+
+
+# ---------------------------------------------------------------- municipalities
+
+
+def municipality_names(municipalities: pl.DataFrame | None = None) -> dict[int, str]:
+    if municipalities is None:
+        municipalities = load_reference("municipalities", PACKAGE_DIR / "municipalities.csv")
+    return dict(zip(municipalities["kom"].to_list(), municipalities["kom_name"].to_list(), strict=True))
+
+
+def region_names(municipalities: pl.DataFrame | None = None) -> dict[int, str]:
+    if municipalities is None:
+        municipalities = load_reference("municipalities", PACKAGE_DIR / "municipalities.csv")
+    return dict(
+        zip(municipalities["region"].to_list(), municipalities["region_name"].to_list(), strict=True)
+    )
+
+
+# ---------------------------------------------------------------- areas.csv
+
+AREAS_SCHEMA: dict[str, pl.DataType] = {
+    "area_id": pl.String(),
+    "area_name": pl.String(),
+    "kom": pl.Int64(),
+    "region": pl.Int64(),
+    "list_year": pl.Int64(),
+    "ruleset": pl.String(),
+    "residents": pl.Int64(),
+    "eligible": pl.Boolean(),
+    "labour_share": pl.Float64(),
+    "labour_share_prev": pl.Float64(),
+    "labour_share_last": pl.Float64(),
+    "conviction_share": pl.Float64(),
+    "conviction_share_prev": pl.Float64(),
+    "conviction_share_last": pl.Float64(),
+    "conviction_ratio": pl.Float64(),
+    "basic_edu_share": pl.Float64(),
+    "area_mean_income": pl.Float64(),
+    "region_mean_income": pl.Float64(),
+    "income_ratio": pl.Float64(),
+    "nonwestern_share": pl.Float64(),
+    "crit_labour": pl.Boolean(),
+    "crit_conviction": pl.Boolean(),
+    "crit_education": pl.Boolean(),
+    "crit_income": pl.Boolean(),
+    "crit_nonwestern": pl.Boolean(),
+    "n_criteria": pl.Int64(),
+    "vulnerable": pl.Boolean(),
+    "parallel": pl.Boolean(),
+    "transformation": pl.Boolean(),
+    "prevention": pl.Boolean(),
+    "combined_letting": pl.Boolean(),
+    "years_on_parallel_list": pl.Int64(),
+    "development_plan": pl.Boolean(),
+}
+
+# Columns that must have a value in every row (the others may be empty).
+_NOT_NULL = (
+    "area_id", "kom", "list_year", "ruleset", "residents", "eligible",
+    *LIST_KEYS, "years_on_parallel_list", "development_plan",
+)
+
+
+def read_areas_csv(path: Path) -> pl.DataFrame:
+    """Read an `areas.csv` written by `boliglister run` into typed columns (OUTPUTS.md):
+    booleans from `true`/`false`, floats, integers, empty = null. Errors are InputError
+    naming the file and column, with counts only."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("file not found (run `boliglister run` for this year first)", file=str(path))
+    try:
+        raw = pl.read_csv(path, infer_schema=False, missing_utf8_is_empty_string=False)
+    except Exception as exc:  # noqa: BLE001 - any parse failure is a bad file
+        raise InputError(f"cannot read CSV ({exc.__class__.__name__})", file=str(path)) from exc
+    missing = [c for c in AREAS_SCHEMA if c not in raw.columns]
+    if missing:
+        raise InputError("required column is missing", file=str(path), column=missing[0])
+    cols = []
+    for col, dtype in AREAS_SCHEMA.items():
+        stripped = pl.col(col).str.strip_chars()
+        s = raw.select(pl.when(stripped == "").then(None).otherwise(stripped).alias(col))[col]
+        if dtype == pl.Boolean():
+            bad = s.is_not_null() & ~s.is_in(["true", "false"])
+            if bad.any():
+                raise InputError(
+                    f"{int(bad.sum())} value(s) are not true/false", file=str(path), column=col
+                )
+            out = pl.Series(col, [None if v is None else v == "true" for v in s.to_list()], pl.Boolean)
+        elif dtype == pl.String():
+            out = s
+        else:
+            out = s.cast(dtype, strict=False)
+            bad = out.is_null() & s.is_not_null()
+            if bad.any():
+                raise InputError(
+                    f"{int(bad.sum())} value(s) are not of type {dtype}", file=str(path), column=col
+                )
+        if col in _NOT_NULL and out.null_count():
+            raise InputError(f"{out.null_count()} row(s) have no value", file=str(path), column=col)
+        cols.append(out.alias(col))
+    df = pl.DataFrame(cols)
+    if df["area_id"].is_duplicated().any():
+        raise InputError(
+            f"{int(df['area_id'].is_duplicated().sum())} row(s) repeat an area_id",
+            file=str(path),
+            column="area_id",
+        )
+    return df
+
+
+def normalise_areas(areas: pl.DataFrame) -> pl.DataFrame:
+    """Accept an areas frame from the pipeline (e.g. read from `mart_areas`) with whatever
+    integer widths it has: cast to the types of AREAS_SCHEMA (columns it lacks are nulls)."""
+    exprs = []
+    for col, dtype in AREAS_SCHEMA.items():
+        if col in areas.columns:
+            exprs.append(pl.col(col).cast(dtype))
+        else:
+            exprs.append(pl.lit(None, dtype).alias(col))
+    return areas.select(exprs)
+
+
+def on_list(areas: pl.DataFrame, key: str) -> set[str]:
+    return set(areas.filter(pl.col(key).fill_null(False))["area_id"].to_list())
