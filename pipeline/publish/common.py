@@ -256,8 +256,8 @@ def read_areas_csv(path: Path) -> pl.DataFrame:
     if not path.is_file():
         raise InputError("file not found (run `boliglister run` for this year first)", file=str(path))
     try:
-        raw = pl.read_csv(path, infer_schema=False, missing_utf8_is_empty_string=False)
-    except Exception as exc:  # noqa: BLE001 - any parse failure is a bad file
+        raw = pl.read_csv(path, infer_schema=False)
+    except (pl.exceptions.PolarsError, OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read CSV ({exc.__class__.__name__})", file=str(path)) from exc
     missing = [c for c in AREAS_SCHEMA if c not in raw.columns]
     if missing:
@@ -272,7 +272,7 @@ def read_areas_csv(path: Path) -> pl.DataFrame:
                 raise InputError(
                     f"{int(bad.sum())} value(s) are not true/false", file=str(path), column=col
                 )
-            out = pl.Series(col, [None if v is None else v == "true" for v in s.to_list()], pl.Boolean)
+            out = s == "true"
         elif dtype == pl.String():
             out = s
         else:
@@ -288,7 +288,7 @@ def read_areas_csv(path: Path) -> pl.DataFrame:
     df = pl.DataFrame(cols)
     if df["area_id"].is_duplicated().any():
         raise InputError(
-            f"{int(df['area_id'].is_duplicated().sum())} row(s) repeat an area_id",
+            f"{int(df['area_id'].is_duplicated().sum())} rows share their area_id with another row",
             file=str(path),
             column="area_id",
         )
