@@ -1,0 +1,491 @@
+"""Ingestion: validate the input files, then load them into the warehouse's staging tables.
+
+Public functions (each takes an open DuckDB connection to the warehouse):
+
+- `ingest_register(con, data_dir, table, year) -> dict`: one register extract -> `stg_<table>`
+- `load_boundaries(con, boundaries_dir) -> dict`: areas.csv + parcels.csv -> `stg_areas`,
+  `stg_parcels`, `meta_boundaries`
+- `load_history(con, data_dir) -> dict`: history/lists.csv (optional) -> `stg_history`
+- `load_reference(con, data_dir) -> dict`: the code lists -> `ref_<name>`
+
+Every check is an aggregate in DuckDB (counts of offending rows) and blocks the load: on any
+failure an `InputError` naming file, column and year is raised and the warehouse is left
+exactly as it was (the load runs in one transaction that is rolled back). Messages and the
+returned metadata hold counts only, never a value from a person-level column.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from pipeline import reference as reference_mod
+from pipeline.contract import BOUNDARY_FILES, HISTORY, HISTORY_LISTS, REGISTERS, find_register_file
+from pipeline.errors import InputError
+from pipeline.readers import close_source, open_source
+from pipeline.warehouse import sql_text, table_exists
+
+# ---------------------------------------------------------------------------------------------
+# The checks, as data. Names are the Dagster asset-check names (assets/ingestion).
+
+COLUMNS_AND_TYPES = "columns_and_types"
+UNIQUE_KEY = "unique_key"
+CODES_IN_REFERENCE = "codes_in_reference"
+AGE_RANGE = "age_range"
+DATES_IN_YEAR = "dates_in_year"
+
+
+@dataclass(frozen=True)
+class RowCheck:
+    """Rows for which `bad` (SQL over the typed staging row) is true fail `check`."""
+
+    check: str
+    column: str
+    bad: str
+    problem: str  # completes "N of M rows ..."
+
+
+def _not_in(column: str, ref_table: str, ref_column: str) -> str:
+    # Null values pass (`null not in (...)` is null); nullable columns are allowed to be empty.
+    return f"{column} not in (select {ref_column} from {ref_table} where {ref_column} is not null)"
+
+
+ROW_CHECKS: dict[str, tuple[RowCheck, ...]] = {
+    "bef": (
+        RowCheck(CODES_IN_REFERENCE, "kom", _not_in("kom", "ref_municipalities", "kom"),
+                 "have a municipality code that is not in the code list municipalities"),
+        RowCheck(CODES_IN_REFERENCE, "opr_land", _not_in("opr_land", "ref_countries", "opr_land"),
+                 "have a country code that is not in the code list countries"),
+        RowCheck(CODES_IN_REFERENCE, "koen", "koen not in (1, 2)", "have a sex code outside 1-2"),
+        RowCheck(CODES_IN_REFERENCE, "ie_type", "ie_type not in (1, 2, 3)", "have an origin type outside 1-3"),
+        RowCheck(AGE_RANGE, "alder", "alder not between 0 and 125", "have an age outside 0-125"),
+    ),
+    "akm": (
+        RowCheck(CODES_IN_REFERENCE, "socio13", _not_in("socio13", "ref_socio13", "socio13"),
+                 "have a SOCIO13 code that is not in the code list socio13"),
+    ),
+    "udda": (
+        RowCheck(CODES_IN_REFERENCE, "hfaudd", _not_in("hfaudd", "ref_hfaudd", "hfaudd"),
+                 "have an education code that is not in the code list hfaudd"),
+        RowCheck(CODES_IN_REFERENCE, "hfaudd_kilde", _not_in("hfaudd_kilde", "ref_education_sources", "hfaudd_kilde"),
+                 "have an education source that is not in the code list education_sources"),
+    ),
+    "ind": (),
+    "kraf": (
+        RowCheck(CODES_IN_REFERENCE, "afg_afgtyp", _not_in("afg_afgtyp", "ref_decision_types", "afg_afgtyp"),
+                 "have a decision type that is not in the code list decision_types"),
+        RowCheck(CODES_IN_REFERENCE, "afg_ger7", "not regexp_full_match(afg_ger7, '[0-9]{7}')",
+                 "have a crime code that is not a 7-digit code"),
+        RowCheck(DATES_IN_YEAR, "afg_dato", "year(afg_dato) <> $year", "have a decision date outside the extract's year"),
+    ),
+    "adresser": (
+        RowCheck(CODES_IN_REFERENCE, "kom", _not_in("kom", "ref_municipalities", "kom"),
+                 "have a municipality code that is not in the code list municipalities"),
+    ),
+}
+
+# The order in which failures are reported (the first failing one is raised).
+CHECK_ORDER = (COLUMNS_AND_TYPES, UNIQUE_KEY, CODES_IN_REFERENCE, AGE_RANGE, DATES_IN_YEAR)
+
+
+def register_check_names(table: str) -> list[str]:
+    """The blocking checks that apply to register `table`, in reporting order."""
+    names = {COLUMNS_AND_TYPES} | {c.check for c in ROW_CHECKS[table]}
+    if REGISTERS[table].key:
+        names.add(UNIQUE_KEY)
+    return [n for n in CHECK_ORDER if n in names]
+
+
+# ---------------------------------------------------------------------------------------------
+# Metadata tables
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def boundary_version(boundaries_dir: Path) -> str:
+    """The boundary version: SHA-256 over areas.csv then parcels.csv (their bytes, in order)."""
+    h = hashlib.sha256()
+    for name in ("areas.csv", "parcels.csv"):
+        path = Path(boundaries_dir) / name
+        if not path.is_file():
+            raise InputError("boundary file is missing", file=str(path))
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+    return h.hexdigest()
+
+
+def ensure_meta_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        "create table if not exists meta_ingest ("
+        " table_name varchar, year integer, source_path varchar, sha256 varchar,"
+        " rows bigint, ingested_at timestamp)"
+    )
+    con.execute(
+        "create table if not exists meta_boundaries (version varchar, path varchar, areas bigint, parcels bigint)"
+    )
+
+
+def _record_ingest(con, table_name: str, year: int | None, path: Path, sha: str, rows: int) -> None:
+    con.execute(
+        "delete from meta_ingest where table_name = $t and year is not distinct from $y",
+        {"t": table_name, "y": year},
+    )
+    con.execute(
+        "insert into meta_ingest values ($t, $y, $p, $s, $r, $at)",
+        {
+            "t": table_name,
+            "y": year,
+            "p": str(path),
+            "s": sha,
+            "r": rows,
+            "at": datetime.now(timezone.utc).replace(tzinfo=None),
+        },
+    )
+
+
+def _scalar(con, sql: str, params: dict[str, Any] | None = None) -> Any:
+    return con.execute(sql, params or {}).fetchall()[0][0]
+
+
+class _Transaction:
+    """`with _Transaction(con):` commits on success, rolls back on any exception."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+
+    def __enter__(self):
+        self.con.execute("begin transaction")
+        return self.con
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc_type is None:
+            self.con.execute("commit")
+        else:
+            try:
+                self.con.execute("rollback")
+            except duckdb.Error:
+                pass
+        return False
+
+
+def _replace_year(con, table: str, year: int, select_sql: str, params: dict[str, Any]) -> int:
+    """Inside the caller's transaction: replace the rows of `table` for `year` by `select_sql`.
+
+    (pipeline.warehouse.replace_rows cannot be used inside an open transaction: its own
+    `begin transaction` fails there, and DuckDB then aborts the outer transaction.)
+    """
+    if not table_exists(con, table):
+        con.execute(f"create table {table} as select * from ({select_sql}) where false", params)
+    con.execute(f"delete from {table} where year = $year", {"year": year})
+    con.execute(f"insert into {table} by name select * from ({select_sql})", params)
+    return int(_scalar(con, f"select count(*) from {table} where year = $year", {"year": year}))
+
+
+def _fail(problem: str, *, check: str, file: Path, column: str | None, year: int | None) -> InputError:
+    err = InputError(problem, file=str(file), column=column, year=year)
+    err.check = check  # which asset check failed (for the Dagster layer)
+    return err
+
+
+# ---------------------------------------------------------------------------------------------
+# Code lists
+
+
+def _reference_loaded(con) -> bool:
+    return all(table_exists(con, f"ref_{name}") for name in reference_mod.REFERENCE_TABLES)
+
+
+def load_reference(con: duckdb.DuckDBPyConnection, data_dir: Path | None) -> dict:
+    """Load every code list into `ref_<name>` (DATA/reference/<name>.csv overrides the package's).
+
+    Returns {"tables": {name: rows}, "sha256": {name: sha}, "overrides": [names from DATA]}.
+    """
+    files = reference_mod.reference_files(Path(data_dir) if data_dir is not None else None)
+    frames = {f.name: reference_mod.load_reference(f.name, f.path) for f in files}
+    ensure_meta_tables(con)
+    with _Transaction(con):
+        for f in files:
+            tmp = f"_ref_{f.name}_load"
+            con.register(tmp, frames[f.name].to_arrow())
+            try:
+                con.execute(f"create or replace table ref_{f.name} as select * from {tmp}")
+            finally:
+                con.unregister(tmp)
+            _record_ingest(con, f"ref_{f.name}", None, f.path, f.sha256, frames[f.name].height)
+    return {
+        "tables": {f.name: frames[f.name].height for f in files},
+        "sha256": {f.name: f.sha256 for f in files},
+        "overrides": [f.name for f in files if f.path.parent != reference_mod.PACKAGE_DIR],
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Registers
+
+
+def _unchanged(con, table: str, year: int, sha: str) -> int | None:
+    """Rows of the earlier load when the same file (sha256) is already in stg_<table> for year."""
+    prev = con.execute(
+        "select sha256, rows from meta_ingest where table_name = $t and year = $y", {"t": table, "y": year}
+    ).fetchall()
+    if not prev or prev[0][0] != sha or not table_exists(con, f"stg_{table}"):
+        return None
+    loaded = _scalar(con, f"select count(*) from stg_{table} where year = $y", {"y": year})
+    return int(loaded) if loaded == prev[0][1] else None
+
+
+def _register_checks(con, table: str, year: int, rows: int, path: Path) -> dict[str, dict]:
+    """Run the blocking checks on the freshly inserted rows of stg_<table> for `year`.
+
+    Returns {check: {"passed": bool, "failed_rows": n}}; raises the first failure.
+    """
+    spec = REGISTERS[table]
+    results: dict[str, dict] = {COLUMNS_AND_TYPES: {"passed": True, "failed_rows": 0}}
+    failures: list[tuple[str, str, int, str]] = []  # (check, column, n, problem)
+
+    if spec.key:
+        keys = ", ".join(spec.key)
+        dup_rows = int(
+            _scalar(
+                con,
+                f"select coalesce(sum(n), 0) from (select count(*) as n from stg_{table} "
+                f"where year = $y group by {keys} having count(*) > 1)",
+                {"y": year},
+            )
+        )
+        results[UNIQUE_KEY] = {"passed": dup_rows == 0, "failed_rows": dup_rows}
+        if dup_rows:
+            failures.append((UNIQUE_KEY, spec.key[0], dup_rows,
+                             f"{dup_rows} of {rows} rows share their {keys} with another row ({keys} must be unique)"))
+
+    checks = ROW_CHECKS[table]
+    if checks:
+        aggs = ", ".join(f"count(*) filter (where {c.bad})" for c in checks)
+        counts = con.execute(f"select {aggs} from stg_{table} where year = $year", {"year": year}).fetchall()[0]
+        for c, n in zip(checks, counts):
+            n = int(n)
+            r = results.setdefault(c.check, {"passed": True, "failed_rows": 0})
+            r["failed_rows"] += n
+            r["passed"] = r["failed_rows"] == 0
+            if n:
+                failures.append((c.check, c.column, n, f"{n} of {rows} rows {c.problem}"))
+
+    if failures:
+        failures.sort(key=lambda f: CHECK_ORDER.index(f[0]))
+        check, column, _, problem = failures[0]
+        raise _fail(problem, check=check, file=path, column=column, year=year)
+    return results
+
+
+def ingest_register(con: duckdb.DuckDBPyConnection, data_dir: Path, table: str, year: int) -> dict:
+    """Validate and load `DATA/registers/<table>_<year>.(parquet|csv|sas7bdat)` into stg_<table>.
+
+    Replaces the year's rows in one transaction and records meta_ingest. When the same file
+    (same SHA-256) is already loaded for that table and year, nothing is read or written and
+    status is "unchanged". Returns {"table", "year", "source_path", "sha256", "rows", "status",
+    "checks": {check: {"passed", "failed_rows"}}}. Raises InputError (file, column, year) and
+    leaves the warehouse unchanged on any failure.
+    """
+    if table not in REGISTERS:
+        raise InputError(f"unknown register table {table!r} (one of {', '.join(REGISTERS)})", year=year)
+    spec = REGISTERS[table]
+    path = find_register_file(Path(data_dir), table, year)
+    sha = file_sha256(path)
+    ensure_meta_tables(con)
+    base = {"table": table, "year": year, "source_path": str(path), "sha256": sha}
+
+    prev_rows = _unchanged(con, table, year, sha)
+    if prev_rows is not None:
+        checks = {name: {"passed": True, "failed_rows": 0} for name in register_check_names(table)}
+        return {**base, "rows": prev_rows, "status": "unchanged", "checks": checks}
+
+    if not _reference_loaded(con):
+        load_reference(con, data_dir)
+
+    src = open_source(con, path, spec, year)  # columns present, types castable, required not empty
+    try:
+        with _Transaction(con):
+            rows = _replace_year(con, f"stg_{table}", year, sql_text(f"stg_{table}"), {"source": src.view, "year": year})
+            checks = _register_checks(con, table, year, rows, path)
+            _record_ingest(con, table, year, path, sha, rows)
+    finally:
+        close_source(con, src)
+    return {**base, "rows": rows, "status": "loaded", "checks": checks}
+
+
+# ---------------------------------------------------------------------------------------------
+# Boundaries
+
+
+BOUNDARY_CHECKS = (COLUMNS_AND_TYPES, UNIQUE_KEY, "parcels_in_areas", CODES_IN_REFERENCE)
+
+
+def parcels_without_address(con: duckdb.DuckDBPyConnection) -> int | None:
+    """Parcels of the loaded boundary version that match no address in any loaded stg_adresser
+    year (a warning: usually a typo in a corrected boundary). None when no addresses are loaded."""
+    if not table_exists(con, "stg_parcels") or not table_exists(con, "stg_adresser"):
+        return None
+    if not _scalar(con, "select count(*) from stg_adresser"):
+        return None
+    return int(
+        _scalar(
+            con,
+            "select count(*) from stg_parcels p where not exists ("
+            " select 1 from stg_adresser a"
+            " where a.ejerlavskode = p.ejerlavskode and a.matrikelnr = p.matrikelnr)",
+        )
+    )
+
+
+def load_boundaries(con: duckdb.DuckDBPyConnection, boundaries_dir: Path) -> dict:
+    """Validate and load areas.csv and parcels.csv as the boundary version in use.
+
+    Errors (nothing loaded): a missing file or column, a duplicate area_id, a parcel listed
+    twice, an area_id in parcels.csv that is not in areas.csv, an unknown municipality.
+    Returns {"version", "path", "areas", "parcels", "status", "checks", "parcels_without_address"}.
+    """
+    bdir = Path(boundaries_dir)
+    version = boundary_version(bdir)
+    areas_path, parcels_path = bdir / "areas.csv", bdir / "parcels.csv"
+    ensure_meta_tables(con)
+    if not _reference_loaded(con):
+        load_reference(con, None)
+
+    prev = con.execute("select version from meta_boundaries").fetchall()
+    if (
+        prev == [(version,)]
+        and table_exists(con, "stg_areas")
+        and table_exists(con, "stg_parcels")
+    ):
+        n_areas = int(_scalar(con, "select count(*) from stg_areas"))
+        n_parcels = int(_scalar(con, "select count(*) from stg_parcels"))
+        status = "unchanged"
+        checks = {name: {"passed": True, "failed_rows": 0} for name in BOUNDARY_CHECKS}
+    else:
+        areas = open_source(con, areas_path, BOUNDARY_FILES["areas"])
+        try:
+            parcels = open_source(con, parcels_path, BOUNDARY_FILES["parcels"])
+            try:
+                with _Transaction(con):
+                    con.execute(f"create or replace table stg_areas as {sql_text('stg_areas')}", {"source": areas.view})
+                    con.execute(
+                        f"create or replace table stg_parcels as {sql_text('stg_parcels')}", {"source": parcels.view}
+                    )
+                    checks = _boundary_checks(con, areas_path, parcels_path)
+                    n_areas = int(_scalar(con, "select count(*) from stg_areas"))
+                    n_parcels = int(_scalar(con, "select count(*) from stg_parcels"))
+                    con.execute("delete from meta_boundaries")
+                    con.execute(
+                        "insert into meta_boundaries values ($v, $p, $a, $n)",
+                        {"v": version, "p": str(bdir), "a": n_areas, "n": n_parcels},
+                    )
+            finally:
+                close_source(con, parcels)
+        finally:
+            close_source(con, areas)
+        status = "loaded"
+    return {
+        "version": version,
+        "path": str(bdir),
+        "areas": n_areas,
+        "parcels": n_parcels,
+        "status": status,
+        "checks": checks,
+        "parcels_without_address": parcels_without_address(con),
+    }
+
+
+def _examples(con, sql: str) -> str:
+    """Up to three area ids (public boundary data, not person-level) for an error message."""
+    ids = [r[0] for r in con.execute(sql + " order by 1 limit 3").fetchall()]
+    return ", ".join(str(i) for i in ids)
+
+
+def _boundary_checks(con, areas_path: Path, parcels_path: Path) -> dict[str, dict]:
+    dup_areas = int(_scalar(con, "select count(*) from (select area_id from stg_areas group by 1 having count(*) > 1)"))
+    if dup_areas:
+        ex = _examples(con, "select area_id from stg_areas group by 1 having count(*) > 1")
+        raise _fail(f"{dup_areas} area_id values are listed more than once (e.g. {ex})",
+                    check=UNIQUE_KEY, file=areas_path, column="area_id", year=None)
+    dup_parcels = int(
+        _scalar(con, "select count(*) from (select 1 from stg_parcels group by ejerlavskode, matrikelnr having count(*) > 1)")
+    )
+    if dup_parcels:
+        raise _fail(f"{dup_parcels} parcels (ejerlavskode, matrikelnr) are listed more than once "
+                    "(a parcel belongs to at most one area)",
+                    check=UNIQUE_KEY, file=parcels_path, column="matrikelnr", year=None)
+    orphan_sql = "select distinct area_id from stg_parcels where area_id not in (select area_id from stg_areas)"
+    orphans = int(_scalar(con, f"select count(*) from ({orphan_sql})"))
+    if orphans:
+        ex = _examples(con, orphan_sql)
+        raise _fail(f"{orphans} area_id values are not in areas.csv (e.g. {ex})",
+                    check="parcels_in_areas", file=parcels_path, column="area_id", year=None)
+    unknown_kom = int(_scalar(con, f"select count(*) from stg_areas where {_not_in('kom', 'ref_municipalities', 'kom')}"))
+    if unknown_kom:
+        ex = _examples(con, f"select area_id from stg_areas where {_not_in('kom', 'ref_municipalities', 'kom')}")
+        raise _fail(f"{unknown_kom} areas have a municipality code that is not in the code list municipalities (e.g. {ex})",
+                    check=CODES_IN_REFERENCE, file=areas_path, column="kom", year=None)
+    return {name: {"passed": True, "failed_rows": 0} for name in BOUNDARY_CHECKS}
+
+
+# ---------------------------------------------------------------------------------------------
+# History
+
+
+def history_path(data_dir: Path) -> Path:
+    return Path(data_dir) / "history" / "lists.csv"
+
+
+def history_unknown_areas(con: duckdb.DuckDBPyConnection) -> dict[str, int | None]:
+    """History rows (and distinct area ids) whose area_id is not in the boundary version in use:
+    kept in stg_history but ignored by the calculation. None when no boundaries are loaded."""
+    if not table_exists(con, "stg_history") or not table_exists(con, "stg_areas"):
+        return {"unknown_area_rows": None, "unknown_areas": None}
+    rows, ids = con.execute(
+        "select count(*), count(distinct area_id) from stg_history"
+        " where area_id not in (select area_id from stg_areas where area_id is not null)"
+    ).fetchall()[0]
+    return {"unknown_area_rows": int(rows), "unknown_areas": int(ids)}
+
+
+def load_history(con: duckdb.DuckDBPyConnection, data_dir: Path) -> dict:
+    """Load DATA/history/lists.csv into stg_history (absent file -> empty table).
+
+    An unknown `list` value is an error; rows whose area_id is not in the loaded boundary
+    version are kept and counted ("unknown_area_rows", a warning).
+    Returns {"path", "sha256", "rows", "status", "unknown_area_rows", "unknown_areas"}.
+    """
+    path = history_path(Path(data_dir))
+    ensure_meta_tables(con)
+    if not path.is_file():
+        with _Transaction(con):
+            con.execute("create or replace table stg_history (area_id varchar, list_year integer, list varchar)")
+            con.execute("delete from meta_ingest where table_name = 'history'")
+        return {"path": str(path), "sha256": None, "rows": 0, "status": "absent", **history_unknown_areas(con)}
+    sha = file_sha256(path)
+    src = open_source(con, path, HISTORY)
+    try:
+        with _Transaction(con):
+            con.execute(f"create or replace table stg_history as {sql_text('stg_history')}", {"source": src.view})
+            allowed = ", ".join(f"'{v}'" for v in HISTORY_LISTS)
+            bad = int(_scalar(con, f"select count(*) from stg_history where list not in ({allowed})"))
+            rows = int(_scalar(con, "select count(*) from stg_history"))
+            if bad:
+                raise _fail(f"{bad} of {rows} rows have a list other than {' or '.join(HISTORY_LISTS)}",
+                            check="list_values", file=path, column="list", year=None)
+            _record_ingest(con, "history", None, path, sha, rows)
+    finally:
+        close_source(con, src)
+    return {"path": str(path), "sha256": sha, "rows": rows, "status": "loaded", **history_unknown_areas(con)}

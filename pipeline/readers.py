@@ -1,0 +1,307 @@
+"""Readers of register extracts, boundary and history files: Parquet, CSV and SAS datasets.
+
+A reader exposes one file to DuckDB as two temporary views:
+
+- the *raw* view: the file as stored (Parquet types, CSV as text, SAS numbers as floats);
+- the *source* view: only the contract's columns, under their contract names, normalised so
+  that a plain SQL `cast` to the contract type is exact (blank text -> null, SAS floats that
+  are meant as strings -> whole-number text, ISO timestamps in text -> their date).
+
+Before anything is loaded, `check_types` counts (in one aggregate query) the rows whose value
+cannot be represented exactly in the contract type (e.g. 1.5 for an int, 'abc' for a date) and
+the rows that are empty in a required column. Failures are `InputError`s that give counts,
+never values. File paths are always bound as parameters or passed to DuckDB's Python API, never
+formatted into SQL; only identifiers taken from the contract or from the file's own column
+list (quoted) appear in SQL text.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from pipeline.contract import DUCKDB_TYPES, Column, Table
+from pipeline.errors import InputError
+
+_counter = itertools.count()
+
+INT_TYPES = {
+    "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT",
+    "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT",
+}
+FLOAT_TYPES = {"FLOAT", "DOUBLE", "REAL"}
+
+# Text forms accepted for each contract type (after trimming; blank is null).
+INT_TEXT = r"[+-]?[0-9]+(\.0*)?"
+FLOAT_TEXT = r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?"
+BOOL_TEXT = ("true", "false", "1", "0")
+DATE_TEXT = r"[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]*)?)?)?"
+
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+
+
+def quote_ident(name: str) -> str:
+    """A SQL identifier, double-quoted (safe for any column name found in a file)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _kind(duck_type: str) -> str:
+    t = duck_type.upper()
+    if t in INT_TYPES:
+        return "int"
+    if t in FLOAT_TYPES or t.startswith("DECIMAL"):
+        return "float"
+    if t == "VARCHAR" or t.startswith("VARCHAR("):
+        return "text"
+    if t == "BOOLEAN":
+        return "bool"
+    if t == "DATE":
+        return "date"
+    if t.startswith("TIMESTAMP"):
+        return "timestamp"
+    if t in ('"NULL"', "NULL"):
+        return "null"
+    return "other"
+
+
+def column_rules(col: Column, raw_ref: str, duck_type: str) -> tuple[str, str, str]:
+    """(normalised expression, validity predicate, what is wrong) for one column.
+
+    `raw_ref` is the quoted column in the raw view, `duck_type` its DuckDB type. The validity
+    predicate is true for null and for every value the contract type holds exactly; the
+    normalised expression is what the staging SQL casts.
+    """
+    kind = _kind(duck_type)
+    target = col.type
+    wrong = f"are not of type {target} (the column is stored as {duck_type})"
+    if kind == "null":
+        return f"cast({raw_ref} as {DUCKDB_TYPES[target]})", "true", wrong
+    if kind == "text":
+        x = f"nullif(trim({raw_ref}), '')"
+        if target == "string":
+            return x, "true", wrong
+        if target == "int":
+            ok = f"({x} is null or (regexp_full_match({x}, '{INT_TEXT}') and try_cast({x} as integer) is not null))"
+            return x, ok, "are not whole numbers (type int)"
+        if target == "float":
+            ok = f"({x} is null or (regexp_full_match({x}, '{FLOAT_TEXT}') and try_cast({x} as double) is not null))"
+            return x, ok, wrong
+        if target == "bool":
+            ok = f"({x} is null or lower({x}) in {BOOL_TEXT!r})"
+            return f"lower({x})", ok, "are not booleans (true/false/1/0)"
+        if target == "date":
+            ok = f"({x} is null or (regexp_full_match({x}, '{DATE_TEXT}') and try_cast(left({x}, 10) as date) is not null))"
+            return f"left({x}, 10)", ok, "are not dates (YYYY-MM-DD)"
+    if kind == "int":
+        if target == "int":
+            return raw_ref, f"({raw_ref} is null or try_cast({raw_ref} as integer) is not null)", "are out of the range of type int"
+        if target == "float":
+            return raw_ref, "true", wrong
+        if target == "string":
+            return f"cast({raw_ref} as varchar)", "true", wrong
+        if target == "bool":
+            return raw_ref, f"({raw_ref} is null or {raw_ref} in (0, 1))", "are not booleans (0/1)"
+    if kind == "float":
+        d = f"cast({raw_ref} as double)"
+        whole = f"(isfinite({d}) and {d} = trunc({d}))"
+        if target == "int":
+            ok = f"({raw_ref} is null or ({whole} and {d} between {INT32_MIN} and {INT32_MAX}))"
+            return raw_ref, ok, "are not whole numbers (type int)"
+        if target == "float":
+            return raw_ref, f"({raw_ref} is null or isfinite({d}))", "are not finite numbers (type float)"
+        if target == "string":
+            ok = f"({raw_ref} is null or ({whole} and abs({d}) < 1e18))"
+            return f"cast(cast({raw_ref} as bigint) as varchar)", ok, "are not whole numbers (a code of type string stored as a number)"
+        if target == "bool":
+            return raw_ref, f"({raw_ref} is null or {d} in (0, 1))", "are not booleans (0/1)"
+    if kind == "bool" and target == "bool":
+        return raw_ref, "true", wrong
+    if kind in ("date", "timestamp") and target == "date":
+        return f"cast({raw_ref} as date)", "true", wrong
+    # Any other combination: the column has the wrong type; every non-null value is an error.
+    return f"cast(null as {DUCKDB_TYPES[target]})", f"{raw_ref} is null", wrong
+
+
+@dataclass
+class Source:
+    """One input file exposed to DuckDB: `view` holds the contract columns, normalised."""
+
+    path: Path
+    table: Table
+    year: int | None
+    raw_view: str
+    view: str
+    raw_types: dict[str, str] = field(default_factory=dict)  # contract column -> stored type
+    rows: int = 0
+    _registered: list[str] = field(default_factory=list)
+
+    def error(self, problem: str, column: str | None = None) -> InputError:
+        return InputError(problem, file=str(self.path), column=column, year=self.year)
+
+
+def _read_error(path: Path, year: int | None, what: str, exc: BaseException) -> InputError:
+    # The exception class only: DuckDB's messages can quote the offending line of a file.
+    return InputError(f"cannot read the file as {what} ({exc.__class__.__name__})", file=str(path), year=year)
+
+
+def _match_columns(available: list[str], table: Table, path: Path, year: int | None) -> dict[str, str]:
+    """Contract column -> column name in the file (exact match first, then case-insensitive)."""
+    by_lower: dict[str, list[str]] = {}
+    for name in available:
+        by_lower.setdefault(name.lower(), []).append(name)
+    out = {}
+    for col in table.columns:
+        if col.name in available:
+            out[col.name] = col.name
+        elif len(by_lower.get(col.name.lower(), [])) == 1:
+            out[col.name] = by_lower[col.name.lower()][0]
+        else:
+            raise InputError("required column is missing", file=str(path), column=col.name, year=year)
+    return out
+
+
+def _register_raw(con: duckdb.DuckDBPyConnection, path: Path, year: int | None, name: str) -> None:
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        try:
+            rel = con.read_parquet(str(path))
+            rel.to_view(name, replace=True)
+            # Touch the footer/schema and row count now so a truncated file fails here.
+            con.execute(f"select count(*) from {name}").fetchall()
+        except duckdb.Error as exc:
+            raise _read_error(path, year, "Parquet", exc) from None
+    elif suffix == ".csv":
+        try:
+            rel = con.read_csv(str(path), header=True, all_varchar=True, encoding="utf-8")
+            rel.to_view(name, replace=True)
+        except duckdb.Error as exc:
+            raise _read_error(path, year, "CSV (UTF-8 with a header row)", exc) from None
+    elif suffix == ".sas7bdat":
+        import pyreadstat  # lazily: only SAS extracts need it
+
+        try:
+            _, meta = pyreadstat.read_sas7bdat(str(path), metadataonly=True)
+        except Exception as exc:  # noqa: BLE001 - any parse failure is a bad file
+            raise _read_error(path, year, "a SAS dataset", exc) from None
+        raise _NeedColumns(list(meta.column_names))
+    else:
+        raise InputError(f"unsupported file type {suffix!r} (use .parquet, .csv or .sas7bdat)", file=str(path), year=year)
+
+
+class _NeedColumns(Exception):
+    """SAS: read only the contract's columns, which needs the file's column list first."""
+
+    def __init__(self, columns: list[str]) -> None:
+        self.columns = columns
+
+
+def _register_sas(con, path: Path, year: int | None, name: str, usecols: list[str]) -> None:
+    import pyreadstat
+
+    try:
+        df, _ = pyreadstat.read_sas7bdat(str(path), usecols=usecols, output_format="polars")
+    except Exception as exc:  # noqa: BLE001
+        raise _read_error(path, year, "a SAS dataset", exc) from None
+    con.register(name, df.to_arrow())
+
+
+def open_source(
+    con: duckdb.DuckDBPyConnection, path: Path, table: Table, year: int | None = None
+) -> Source:
+    """Expose `path` (a file of `table`) to `con` as views; check columns and types.
+
+    Raises InputError for a missing or unreadable file, a missing column, values that are
+    not of the contract type, or empty values in a required column. Call `close_source` after.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("file is missing", file=str(path), year=year)
+    n = next(_counter)
+    tag = re.sub(r"[^a-z0-9_]", "_", table.name.lower())
+    src = Source(path, table, year, raw_view=f"_raw_{tag}_{n}", view=f"_src_{tag}_{n}")
+    try:
+        try:
+            _register_raw(con, path, year, src.raw_view)
+            src._registered.append(src.raw_view)
+            raw_cols = con.execute(f"select * from {src.raw_view} limit 0").description
+            names = [d[0] for d in raw_cols]
+            mapping = _match_columns(names, table, path, year)
+        except _NeedColumns as sas:
+            mapping = _match_columns(sas.columns, table, path, year)
+            _register_sas(con, path, year, src.raw_view, list(dict.fromkeys(mapping.values())))
+            src._registered.append(src.raw_view)
+        types = dict(
+            con.execute(
+                "select column_name, column_type from (describe select * from query_table($v))",
+                {"v": src.raw_view},
+            ).fetchall()
+        )
+        select, checks = [], []
+        for col in table.columns:
+            raw_name = mapping[col.name]
+            ref = quote_ident(raw_name)
+            src.raw_types[col.name] = types[raw_name]
+            norm, valid, wrong = column_rules(col, ref, types[raw_name])
+            select.append(f"{norm} as {quote_ident(col.name)}")
+            checks.append((col, norm, valid, wrong))
+        con.execute(f"create or replace temp view {src.view} as select {', '.join(select)} from {src.raw_view}")
+        src._registered.append(src.view)
+        check_types(con, src, checks)
+        return src
+    except BaseException:
+        close_source(con, src)
+        raise
+
+
+def check_types(con: duckdb.DuckDBPyConnection, src: Source, checks: list[tuple[Column, str, str, str]]) -> None:
+    """One pass over the file: rows, and per column the count of bad and of missing values."""
+    aggs = ["count(*)"]
+    for col, norm, valid, _ in checks:
+        aggs.append(f"count(*) filter (where not ({valid}))")
+        aggs.append(f"count(*) filter (where ({valid}) and ({norm}) is null)" if not col.nullable else "0")
+    try:
+        row = con.execute(f"select {', '.join(aggs)} from {src.raw_view}").fetchall()[0]
+    except duckdb.Error as exc:
+        raise _read_error(src.path, src.year, src.path.suffix.lstrip(".") or "a table", exc) from None
+    src.rows = int(row[0])
+    for i, (col, _, _, wrong) in enumerate(checks):
+        bad, missing = int(row[1 + 2 * i]), int(row[2 + 2 * i])
+        if bad:
+            raise src.error(f"{bad} of {src.rows} rows {wrong}", column=col.name)
+        if missing:
+            raise src.error(f"{missing} of {src.rows} rows are empty (the column is required)", column=col.name)
+
+
+def close_source(con: duckdb.DuckDBPyConnection, src: Source) -> None:
+    """Drop the views of `src` (they are temporary; this keeps a long connection tidy)."""
+    for name in reversed(src._registered):
+        try:
+            con.execute(f"drop view if exists {name}")
+        except duckdb.Error:
+            pass
+        try:
+            con.unregister(name)
+        except (duckdb.Error, KeyError):
+            pass
+    src._registered.clear()
+
+
+def typed_select(src: Source) -> str:
+    """A SELECT of the source view cast to the contract types (for tests and ad-hoc reads)."""
+    cols = ", ".join(
+        f"cast({quote_ident(c.name)} as {DUCKDB_TYPES[c.type]}) as {quote_ident(c.name)}" for c in src.table.columns
+    )
+    return f"select {cols} from {src.view}"
+
+
+def read_typed(con: duckdb.DuckDBPyConnection, path: Path, table: Table, year: int | None = None) -> list[tuple]:
+    """All rows of `path` as Python tuples in the contract's types (small files: tests, tools)."""
+    src = open_source(con, path, table, year)
+    try:
+        return con.execute(typed_select(src)).fetchall()
+    finally:
+        close_source(con, src)
