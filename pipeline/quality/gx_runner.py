@@ -1,0 +1,164 @@
+"""Run a suite of `expectations/` on a pandas frame with Great Expectations.
+
+GX is imported lazily (it costs seconds), runs in an ephemeral context with analytics and
+progress bars off, and is asked for results without unexpected values
+(`SUMMARY` with `partial_unexpected_count: 0`): only counts come back. We then keep a whitelist
+of aggregate keys, so even a future GX that returned more would not leak anything.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+import pandas as pd
+
+from pipeline.quality.result import Outcome
+from pipeline.quality.suites import load_suite
+
+RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 0}
+# The only keys of a GX result we keep: aggregates, never values.
+SAFE_KEYS = ("observed_value", "element_count", "unexpected_count", "unexpected_percent", "missing_count")
+# observed_value is an aggregate only for these (the expectation computes it over a column of
+# counts or shares, or it is the table's column list).
+OBSERVED_VALUE_TYPES = {
+    "expect_column_max_to_be_between",
+    "expect_column_min_to_be_between",
+    "expect_table_columns_to_match_ordered_list",
+    "expect_table_columns_to_match_set",
+    "expect_table_row_count_to_be_between",
+}
+
+_lock = threading.Lock()
+_state: dict[str, Any] = {}
+
+
+def _batch_definition():
+    with _lock:
+        if "bd" not in _state:
+            os.environ["GX_ANALYTICS_ENABLED"] = "false"
+            import great_expectations as gx
+            from great_expectations.data_context.types.base import (
+                DataContextConfig,
+                InMemoryStoreBackendDefaults,
+                ProgressBarsConfig,
+            )
+
+            config = DataContextConfig(
+                store_backend_defaults=InMemoryStoreBackendDefaults(),
+                analytics_enabled=False,
+                progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
+            )
+            ctx = gx.get_context(mode="ephemeral", project_config=config)
+            asset = ctx.data_sources.add_pandas("boliglister_quality").add_dataframe_asset("frame")
+            _state["bd"] = asset.add_batch_definition_whole_dataframe("whole")
+        return _state["bd"]
+
+
+def _plain(v: Any) -> Any:
+    if hasattr(v, "item") and not isinstance(v, (list, tuple, dict)):
+        try:
+            return v.item()
+        except (ValueError, AttributeError):
+            pass
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    return v
+
+
+def run_suite(
+    name: str,
+    frame: pd.DataFrame,
+    *,
+    year: int | None,
+    list_year: int | None = None,
+    parameters: dict[str, Any] | None = None,
+) -> list[Outcome]:
+    """Validate `frame` against `expectations/<name>.json`; one Outcome per expectation.
+
+    `year` is the year an outcome names; for suites whose expectations carry `year_offset`
+    the year is `list_year + year_offset`.
+    """
+    from great_expectations.core import ExpectationSuite
+
+    spec = load_suite(name)
+    suite_meta = spec.get("meta", {})
+    id_column = suite_meta.get("id_column")
+    suite = ExpectationSuite(name=name, expectations=spec["expectations"])
+    batch = _batch_definition().get_batch(batch_parameters={"dataframe": frame})
+    res = batch.validate(suite, result_format=RESULT_FORMAT, expectation_parameters=parameters or {})
+    by_id = {r.expectation_config.meta["id"]: r for r in res.results}
+    out = []
+    for exp in spec["expectations"]:  # the suite file's order
+        meta = exp["meta"]
+        r = by_id[meta["id"]]
+        observed: dict[str, Any] = {}
+        if r.exception_info and r.exception_info.get("raised_exception"):
+            observed["exception"] = _exception_class(r.exception_info)
+            success = False
+        else:
+            success = bool(r.success)
+            for k in SAFE_KEYS:
+                if k in (r.result or {}):
+                    if k == "observed_value" and exp["type"] not in OBSERVED_VALUE_TYPES:
+                        continue
+                    observed[k] = _plain(r.result[k])
+        y = year
+        if "year_offset" in meta and list_year is not None:
+            y = list_year + int(meta["year_offset"])
+        areas: tuple[str, ...] = ()
+        if not success and id_column and id_column in frame.columns and "exception" not in observed:
+            areas = failing_ids(exp, frame, id_column, parameters or {})
+        out.append(
+            Outcome(
+                suite=name,
+                check=meta["id"],
+                expectation_type=exp["type"],
+                severity=meta["severity"],
+                success=success,
+                table=meta.get("table", suite_meta.get("table", name)),
+                column=meta.get("column"),
+                year=y,
+                description=meta["description"],
+                observed=observed,
+                areas=areas,
+            )
+        )
+    return out
+
+
+def _exception_class(info: dict) -> str:
+    # The class name only: a message could quote a value.
+    msg = str(info.get("exception_message") or "")
+    head = msg.split(":", 1)[0].strip()
+    return head if head.isidentifier() else "evaluation error"
+
+
+MAX_AREAS = 50
+
+
+def failing_ids(exp: dict, frame: pd.DataFrame, id_column: str, params: dict) -> tuple[str, ...]:
+    """Ids of the housing areas (public) that fail a per-row rule, for the report; at most 50."""
+    kw = exp["kwargs"]
+    col = kw.get("column")
+    if col is None or col not in frame.columns:
+        return ()
+    s = frame[col]
+    t = exp["type"]
+    if t == "expect_column_values_to_be_between":
+        bad = pd.Series(False, index=frame.index)
+        if kw.get("min_value") is not None:
+            bad |= s < kw["min_value"]
+        if kw.get("max_value") is not None:
+            bad |= s > kw["max_value"]
+        bad &= s.notna()
+    elif t == "expect_column_values_to_be_in_set":
+        vs = kw["value_set"]
+        if isinstance(vs, dict):
+            vs = params.get(vs.get("$PARAMETER"), [])
+        bad = s.notna() & ~s.isin(list(vs))
+    else:
+        return ()
+    ids = frame.loc[bad, id_column].dropna().astype(str).drop_duplicates().sort_values()
+    return tuple(ids.head(MAX_AREAS))

@@ -1,0 +1,237 @@
+"""Aggregates computed in DuckDB SQL: the small frames the suites validate.
+
+Register tables have millions of rows; GX only ever sees one row of counts per table and year
+(`register_frame`), one row of coverage shares per list year (`coverage_frame`) and one row per
+housing area (`residents_frame`). Boundary and history files are small and go to GX as they are,
+with a few derived columns. No person-level value leaves these functions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from pipeline.contract import BOUNDARY_FILES, REGISTERS
+from pipeline.warehouse import table_exists
+
+# code-list checks: (table, column) -> (reference table, reference column)
+CODE_LISTS = {
+    ("bef", "opr_land"): ("countries", "opr_land"),
+    ("bef", "kom"): ("municipalities", "kom"),
+    ("akm", "socio13"): ("socio13", "socio13"),
+    ("udda", "hfaudd"): ("hfaudd", "hfaudd"),
+    ("udda", "hfaudd_kilde"): ("education_sources", "hfaudd_kilde"),
+    ("kraf", "afg_afgtyp"): ("decision_types", "afg_afgtyp"),
+    ("adresser", "kom"): ("municipalities", "kom"),
+}
+
+
+def ensure_reference(con: duckdb.DuckDBPyConnection, name: str) -> str:
+    """The name of a relation holding the code list `name`: the warehouse's `ref_<name>` when
+    ingestion loaded it, else the package default registered as a temporary view."""
+    table = f"ref_{name}"
+    if table_exists(con, table):
+        return table
+    view = f"quality_ref_{name}"
+    try:
+        con.execute(f"select 1 from {view} limit 0")
+        return view
+    except duckdb.Error:
+        pass
+    from pipeline.reference import PACKAGE_DIR, load_reference
+
+    df = load_reference(name, PACKAGE_DIR / f"{name}.csv").to_arrow()
+    con.register(view, df)
+    return view
+
+
+def _scalar_row(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> dict[str, Any]:
+    cur = con.execute(sql, params)
+    names = [d[0] for d in cur.description]
+    row = cur.fetchall()[0]
+    return dict(zip(names, row))
+
+
+def register_metrics(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+    """metric name -> SQL aggregate over the rows `t` of one table and year."""
+    spec = REGISTERS[table]
+    m: dict[str, str] = {"rows": "count(*)"}
+    for c in spec.columns:
+        if not c.nullable:
+            m[f"null_{c.name}"] = f"count(*) filter (where t.{c.name} is null)"
+    for k in spec.key:
+        m[f"duplicate_{k}"] = f"count(t.{k}) - count(distinct t.{k})"
+    for (tab, col), (ref, refcol) in CODE_LISTS.items():
+        if tab == table:
+            rel = ensure_reference(con, ref)
+            m[f"unknown_{col}"] = (
+                f"count(*) filter (where t.{col} is not null and t.{col} not in (select {refcol} from {rel}))"
+            )
+    if table == "bef":
+        m["invalid_koen"] = "count(*) filter (where t.koen not in (1, 2))"
+        m["invalid_alder"] = "count(*) filter (where t.alder not between 0 and 125)"
+        m["invalid_ie_type"] = "count(*) filter (where t.ie_type not in (1, 2, 3))"
+    elif table == "udda":
+        m["null_hfaudd_share"] = "coalesce(count(*) filter (where t.hfaudd is null) / nullif(count(*), 0), 0)"
+    elif table == "ind":
+        m["null_perindkialt_13_share"] = (
+            "coalesce(count(*) filter (where t.perindkialt_13 is null) / nullif(count(*), 0), 0)"
+        )
+    elif table == "kraf":
+        laws = ensure_reference(con, "crime_laws")
+        m["afg_dato_outside_year"] = "count(*) filter (where year(t.afg_dato) <> t.year)"
+        m["invalid_afg_ger7"] = "count(*) filter (where not regexp_full_match(t.afg_ger7, '[0-9]{7}'))"
+        m["unknown_afg_ger7"] = (
+            "count(*) filter (where t.afg_ger7 is not null and not exists "
+            f"(select 1 from {laws} l where starts_with(t.afg_ger7, l.ger7_prefix)))"
+        )
+    return m
+
+
+def register_frame(con: duckdb.DuckDBPyConnection, table: str, year: int) -> pd.DataFrame:
+    """One row of counts for `stg_<table>` in data year `year` (zeros when the table is absent)."""
+    metrics = register_metrics(con, table)
+    stg = f"stg_{table}"
+    if not table_exists(con, stg):
+        return pd.DataFrame([{k: 0 for k in metrics}])
+    select = ",\n  ".join(f"{expr} as {name}" for name, expr in metrics.items())
+    row = _scalar_row(con, f"select\n  {select}\nfrom {stg} t where t.year = $year", {"year": year})
+    return pd.DataFrame([{k: (0 if v is None else v) for k, v in row.items()}])
+
+
+def _share(num_filter: str, population: str) -> str:
+    return f"coalesce((select count(*) filter (where {num_filter}) / nullif(count(*), 0) from {population}), 0)"
+
+
+COVERAGE_COLUMNS = (
+    "akm_coverage_last", "akm_coverage_prev", "udda_coverage", "ind_coverage",
+    "address_found_share", "address_found_share_prev", "null_address_share", "null_address_share_prev",
+)
+
+
+def coverage_frame(con: duckdb.DuckDBPyConnection, list_year: int) -> pd.DataFrame:
+    """One row of coverage shares for list year Y (0 where a table is missing)."""
+    needed = ("stg_bef", "stg_akm", "stg_udda", "stg_ind", "stg_adresser")
+    if not all(table_exists(con, t) for t in needed):
+        present = {t: table_exists(con, t) for t in needed}
+        row = {c: 0.0 for c in COVERAGE_COLUMNS}
+        if present["stg_bef"]:
+            row.update(_null_address(con, list_year))
+        return pd.DataFrame([row])
+
+    def bef(y: str, lo: int | None = None, hi: int | None = None) -> str:
+        age = f" and alder between {lo} and {hi}" if lo is not None else ""
+        return f"(select pnr, adresse_id from stg_bef where year = {y}{age})"
+
+    def has(table: str, y: str) -> str:
+        return f"pnr in (select pnr from stg_{table} where year = {y})"
+
+    def found(y: str) -> str:
+        return (
+            "coalesce((select count(*) filter (where adresse_id in "
+            f"(select adresse_id from stg_adresser where year = {y})) / nullif(count(*), 0) "
+            f"from stg_bef where year = {y} and adresse_id is not null), 0)"
+        )
+
+    sql = f"""select
+      {_share(has('akm', '$y - 1'), bef('$y', 18, 64))} as akm_coverage_last,
+      {_share(has('akm', '$y - 2'), bef('$y - 1', 18, 64))} as akm_coverage_prev,
+      {_share(has('udda', '$y - 1'), bef('$y', 30, 59))} as udda_coverage,
+      {_share(has('ind', '$y - 1'), bef('$y', 15, 64))} as ind_coverage,
+      {found('$y')} as address_found_share,
+      {found('$y - 1')} as address_found_share_prev
+    """
+    row = _scalar_row(con, sql, {"y": list_year})
+    row.update(_null_address(con, list_year))
+    return pd.DataFrame([{k: float(row[k]) for k in COVERAGE_COLUMNS}])
+
+
+def _null_address(con: duckdb.DuckDBPyConnection, list_year: int) -> dict[str, float]:
+    sql = f"""select
+      {_share('adresse_id is null', '(select adresse_id from stg_bef where year = $y)')} as null_address_share,
+      {_share('adresse_id is null', '(select adresse_id from stg_bef where year = $y - 1)')} as null_address_share_prev
+    """
+    return {k: float(v) for k, v in _scalar_row(con, sql, {"y": list_year}).items()}
+
+
+def boundary_frames(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """stg_areas with its number of parcels, and stg_parcels (both small, row-level)."""
+    area_cols = BOUNDARY_FILES["areas"].column_names
+    parcel_cols = BOUNDARY_FILES["parcels"].column_names
+    if not table_exists(con, "stg_areas"):
+        areas = pd.DataFrame({c: pd.Series(dtype="object") for c in [*area_cols, "parcels"]})
+    elif table_exists(con, "stg_parcels"):
+        areas = con.execute(
+            "select a.area_id, a.area_name, a.kom, count(p.area_id) as parcels "
+            "from stg_areas a left join stg_parcels p using (area_id) "
+            "group by all order by a.area_id"
+        ).df()
+    else:
+        areas = con.execute("select area_id, area_name, kom, 0 as parcels from stg_areas order by area_id").df()
+    if table_exists(con, "stg_parcels"):
+        parcels = con.execute(f"select {', '.join(parcel_cols)} from stg_parcels").df()
+    else:
+        parcels = pd.DataFrame({c: pd.Series(dtype="object") for c in parcel_cols})
+    return areas, parcels
+
+
+def residents_frame(con: duckdb.DuckDBPyConnection, list_year: int) -> pd.DataFrame:
+    """Per area: parcels, parcels matching no address of adresser_Y, residents on 1 January Y
+    and Y-1, and the relative change (null when there were none in Y-1)."""
+    cols = ["area_id", "parcels", "parcels_without_address", "residents", "residents_prev", "residents_change"]
+    if not all(table_exists(con, t) for t in ("stg_areas", "stg_parcels", "stg_bef", "stg_adresser")):
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
+    sql = """
+    with parcel_addr as (
+      select p.area_id, p.ejerlavskode, p.matrikelnr,
+             count(a.adresse_id) as n_addr
+      from stg_parcels p
+      left join stg_adresser a
+        on a.ejerlavskode = p.ejerlavskode and a.matrikelnr = p.matrikelnr and a.year = $y
+      group by all
+    ),
+    addr_area as (
+      select a.year, a.adresse_id, p.area_id
+      from stg_adresser a join stg_parcels p using (ejerlavskode, matrikelnr)
+      where a.year in ($y, $y - 1)
+    ),
+    res as (
+      select b.year, x.area_id, count(*) as n
+      from stg_bef b join addr_area x on x.adresse_id = b.adresse_id and x.year = b.year
+      where b.year in ($y, $y - 1)
+      group by all
+    )
+    select ar.area_id,
+           coalesce((select count(*) from parcel_addr pa where pa.area_id = ar.area_id), 0) as parcels,
+           coalesce((select count(*) from parcel_addr pa where pa.area_id = ar.area_id and pa.n_addr = 0), 0)
+             as parcels_without_address,
+           coalesce(r1.n, 0) as residents,
+           coalesce(r0.n, 0) as residents_prev,
+           case when coalesce(r0.n, 0) = 0 then null
+                else abs(coalesce(r1.n, 0) - r0.n) / r0.n end as residents_change
+    from stg_areas ar
+    left join res r1 on r1.area_id = ar.area_id and r1.year = $y
+    left join res r0 on r0.area_id = ar.area_id and r0.year = $y - 1
+    order by ar.area_id
+    """
+    return con.execute(sql, {"y": list_year}).df()
+
+
+def history_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    cols = ["area_id", "list_year", "list", "transformation_within_parallel"]
+    if not table_exists(con, "stg_history"):
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
+    return con.execute(
+        """select h.area_id, h.list_year, h.list,
+                  (h.list is distinct from 'transformation' or exists (
+                     select 1 from stg_history p where p.area_id = h.area_id
+                       and p.list_year = h.list_year and p.list = 'parallel')) as transformation_within_parallel
+           from stg_history h"""
+    ).df()
+
+
+def reference_values(con: duckdb.DuckDBPyConnection, name: str, column: str) -> list:
+    rel = ensure_reference(con, name)
+    return [r[0] for r in con.execute(f"select {column} from {rel}").fetchall()]

@@ -1,0 +1,145 @@
+"""The public validation entry points (what the CLI and the Dagster checks call)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from pipeline.contract import needed_registers
+from pipeline.quality import profiles
+from pipeline.quality.gx_runner import run_suite
+from pipeline.quality.result import QualityResult
+
+LIST_FLAGS = ("vulnerable", "parallel", "transformation", "prevention")
+CRIT_FLAGS = ("crit_labour", "crit_conviction", "crit_education", "crit_income", "crit_nonwestern")
+BOOL_COLUMNS = (*CRIT_FLAGS, "eligible", *LIST_FLAGS, "combined_letting", "development_plan")
+MIN_RESIDENTS = 1000
+
+
+def validate_register(con: duckdb.DuckDBPyConnection, table: str, year: int) -> QualityResult:
+    """The suite `expectations/<table>.json` on the counts of `stg_<table>` for data year `year`."""
+    frame = profiles.register_frame(con, table, year)
+    return QualityResult(run_suite(table, frame, year=year))
+
+
+def validate_list_year_inputs(con: duckdb.DuckDBPyConnection, list_year: int) -> QualityResult:
+    """Coverage, boundaries and history for list year Y (the rules that join several tables)."""
+    out = QualityResult()
+    out.extend(QualityResult(run_suite("coverage", profiles.coverage_frame(con, list_year), year=list_year, list_year=list_year)))
+    areas, parcels = profiles.boundary_frames(con)
+    params = {
+        "municipalities": profiles.reference_values(con, "municipalities", "kom"),
+        "area_ids": [a for a in areas["area_id"].tolist() if a is not None],
+    }
+    out.extend(QualityResult(run_suite("boundary_areas", areas, year=None, parameters=params)))
+    out.extend(QualityResult(run_suite("boundary_parcels", parcels, year=None, parameters=params)))
+    out.extend(
+        QualityResult(
+            run_suite("boundary_residents", profiles.residents_frame(con, list_year), year=list_year, list_year=list_year)
+        )
+    )
+    out.extend(QualityResult(run_suite("history", profiles.history_frame(con), year=None, parameters=params)))
+    return out
+
+
+def validate_inputs(con: duckdb.DuckDBPyConnection, list_year: int) -> QualityResult:
+    """Every input list year Y reads: the register tables of `needed_registers(Y)`, coverage,
+    boundaries and history."""
+    out = QualityResult()
+    for table, year in needed_registers(list_year):
+        out.extend(validate_register(con, table, year))
+    out.extend(validate_list_year_inputs(con, list_year))
+    return out
+
+
+def _to_pandas(frame: Any) -> pd.DataFrame:
+    if frame is None:
+        return None
+    if isinstance(frame, pd.DataFrame):
+        return frame.copy()
+    if hasattr(frame, "to_pandas"):  # polars
+        return frame.to_pandas()
+    return pd.DataFrame(frame)
+
+
+def _as_bool(s: pd.Series) -> pd.Series:
+    """true/false as written in areas.csv, or real booleans; null stays null."""
+    if s.dtype == bool:
+        return s.astype("boolean")
+    mapped = s.map(lambda v: {"true": True, "false": False, True: True, False: False}.get(
+        v.strip().lower() if isinstance(v, str) else v, pd.NA) if v is not None and v == v else pd.NA)
+    return mapped.astype("boolean")
+
+
+def output_frame(areas: Any) -> pd.DataFrame:
+    """The areas table plus the consistency columns the `areas_output` suite checks."""
+    df = _to_pandas(areas)
+    bools = {c: _as_bool(df[c]) for c in BOOL_COLUMNS if c in df.columns}
+    n = len(df)
+
+    def flag(c: str) -> pd.Series:
+        return bools[c].fillna(False).astype(bool) if c in bools else pd.Series(False, index=df.index)
+
+    residents = pd.to_numeric(df["residents"], errors="coerce") if "residents" in df.columns else pd.Series([pd.NA] * n)
+    eligible = flag("eligible")
+    ruleset = df["ruleset"].astype(str) if "ruleset" in df.columns else pd.Series([""] * n, index=df.index)
+    is_2014 = ruleset == "2014"
+    derived = pd.DataFrame(index=df.index)
+    derived["eligible_matches_residents"] = (eligible == (residents >= MIN_RESIDENTS).fillna(False)) & residents.notna()
+    derived["parallel_within_vulnerable"] = ~flag("parallel") | flag("vulnerable") | is_2014
+    derived["transformation_within_parallel"] = ~flag("transformation") | flag("parallel")
+    derived["prevention_not_vulnerable"] = ~(flag("prevention") & flag("vulnerable"))
+    crit = sum(flag(c).astype(int) for c in CRIT_FLAGS[:4]) + flag("crit_nonwestern").astype(int) * is_2014.astype(int)
+    n_crit = pd.to_numeric(df["n_criteria"], errors="coerce") if "n_criteria" in df.columns else pd.Series([pd.NA] * n)
+    derived["n_criteria_matches_flags"] = ((eligible & n_crit.notna() & (n_crit == crit).fillna(False))
+                                           | (~eligible & n_crit.isna()))
+    derived["ineligible_not_listed"] = eligible | ~(sum(flag(c) for c in (*LIST_FLAGS, "combined_letting")) > 0)
+    for c in derived.columns:
+        derived[c] = derived[c].astype(bool)
+    return pd.concat([df, derived], axis=1)
+
+
+AREAS_COLUMNS = (
+    "area_id", "area_name", "kom", "region", "list_year", "ruleset", "residents", "eligible",
+    "labour_share", "labour_share_prev", "labour_share_last",
+    "conviction_share", "conviction_share_prev", "conviction_share_last", "conviction_ratio",
+    "basic_edu_share", "area_mean_income", "region_mean_income", "income_ratio", "nonwestern_share",
+    "crit_labour", "crit_conviction", "crit_education", "crit_income", "crit_nonwestern", "n_criteria",
+    "vulnerable", "parallel", "transformation", "prevention", "combined_letting",
+    "years_on_parallel_list", "development_plan",
+)
+
+
+def _areas_columns(df: pd.DataFrame) -> pd.DataFrame:
+    """areas.csv columns in their order (mart_areas carries the same columns, list_year first)."""
+    if set(AREAS_COLUMNS) <= set(df.columns) and set(df.columns) == set(AREAS_COLUMNS):
+        return df[list(AREAS_COLUMNS)]
+    return df
+
+
+def list_counts_frame(areas: pd.DataFrame, prev: pd.DataFrame) -> pd.DataFrame:
+    row: dict[str, Any] = {}
+    for flag in LIST_FLAGS:
+        n = int(_as_bool(areas[flag]).fillna(False).sum()) if flag in areas.columns else 0
+        p = int(_as_bool(prev[flag]).fillna(False).sum()) if flag in prev.columns else 0
+        row[f"{flag}_count"] = n
+        row[f"{flag}_count_prev"] = p
+        row[f"{flag}_change"] = abs(n - p) / max(p, 20)
+    return pd.DataFrame([row])
+
+
+def validate_outputs(areas: Any, prev_areas: Any = None) -> QualityResult:
+    """The `areas_output` suite on the areas table of list year Y (pandas or polars), and the
+    `list_counts` suite against last year's table when there is one."""
+    df = _areas_columns(_to_pandas(areas))
+    list_year = None
+    if "list_year" in df.columns and len(df):
+        ys = pd.to_numeric(df["list_year"], errors="coerce").dropna().unique()
+        list_year = int(ys[0]) if len(ys) == 1 else None
+    out = QualityResult(run_suite("areas_output", output_frame(df), year=list_year))
+    if prev_areas is not None:
+        prev = _to_pandas(prev_areas)
+        out.extend(QualityResult(run_suite("list_counts", list_counts_frame(df, prev), year=list_year, list_year=list_year)))
+    return out
