@@ -1,0 +1,452 @@
+"""The calculation of one list year: SQL counts in the warehouse -> exact classification -> history.
+
+Each function is one step (one Dagster asset calls it); each reads and writes warehouse tables
+and is idempotent for its year (rows are replaced, never appended).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from pipeline import contract
+from pipeline.criteria import Metrics, classify, income_ratio, share, two_year_mean
+from pipeline.errors import InputError
+from pipeline.history import YearStatus, file_statuses, history_flags, plan_sources
+from pipeline.rules import RuleSet, ruleset_for
+from pipeline.warehouse import replace_partition, run_sql_table, sql_text
+
+AREAS_COLUMNS = [
+    "area_id", "area_name", "kom", "region", "list_year", "ruleset", "residents", "eligible",
+    "labour_share", "labour_share_prev", "labour_share_last",
+    "conviction_share", "conviction_share_prev", "conviction_share_last", "conviction_ratio",
+    "basic_edu_share", "area_mean_income", "region_mean_income", "income_ratio", "nonwestern_share",
+    "crit_labour", "crit_conviction", "crit_education", "crit_income", "crit_nonwestern", "n_criteria",
+    "vulnerable", "parallel", "transformation", "prevention", "combined_letting",
+    "years_on_parallel_list", "development_plan",
+]  # fmt: skip
+
+AREAS_SCHEMA: dict[str, Any] = {
+    "area_id": pl.String, "area_name": pl.String, "kom": pl.Int32, "region": pl.Int32,
+    "list_year": pl.Int32, "ruleset": pl.String, "residents": pl.Int64, "eligible": pl.Boolean,
+    "labour_share": pl.Float64, "labour_share_prev": pl.Float64, "labour_share_last": pl.Float64,
+    "conviction_share": pl.Float64, "conviction_share_prev": pl.Float64,
+    "conviction_share_last": pl.Float64, "conviction_ratio": pl.Float64,
+    "basic_edu_share": pl.Float64, "area_mean_income": pl.Float64, "region_mean_income": pl.Float64,
+    "income_ratio": pl.Float64, "nonwestern_share": pl.Float64,
+    "crit_labour": pl.Boolean, "crit_conviction": pl.Boolean, "crit_education": pl.Boolean,
+    "crit_income": pl.Boolean, "crit_nonwestern": pl.Boolean, "n_criteria": pl.Int32,
+    "vulnerable": pl.Boolean, "parallel": pl.Boolean, "transformation": pl.Boolean,
+    "prevention": pl.Boolean, "combined_letting": pl.Boolean,
+    "years_on_parallel_list": pl.Int32, "development_plan": pl.Boolean,
+}  # fmt: skip
+
+FIRST_LIST_YEAR = 2014  # the earliest rule set; earlier list years exist only as history rows
+
+
+# --- parameter keys: which rule-set parameters a table's rows were computed with ----------------
+
+
+def yearly_params(rules: RuleSet) -> dict[str, Any]:
+    lo, hi = rules.ages["labour"]
+    clo, chi = rules.ages["conviction"]
+    params = {
+        "labour_min": lo,
+        "labour_max": hi,
+        "conviction_min": clo,
+        "conviction_max": chi,
+        "outside_group": rules.socio13_outside_group,
+    }
+    params["params_key"] = ";".join(f"{k}={v}" for k, v in params.items())
+    return params
+
+
+def list_params(rules: RuleSet) -> dict[str, Any]:
+    elo, ehi = rules.ages["education"]
+    ilo, ihi = rules.ages["income"]
+    params = {
+        "education_min": elo,
+        "education_max": ehi,
+        "income_min": ilo,
+        "income_max": ihi,
+        "student_group": rules.socio13_student_group,
+        "all_sources": rules.education_valid_sources == "all",
+    }
+    params["params_key"] = ";".join(f"{k}={v}" for k, v in params.items())
+    return params
+
+
+def rules_fingerprint(rules: RuleSet) -> str:
+    text = json.dumps(rules.parameters(), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def boundary_version(con: duckdb.DuckDBPyConnection) -> str:
+    """The version of the boundaries loaded in the warehouse (sha256 over areas and parcels)."""
+    try:
+        rows = con.execute("select version from meta_boundaries").fetchall()
+    except duckdb.CatalogException:
+        rows = []
+    if rows:
+        return str(rows[0][0])
+    # Fallback: a content hash of the loaded tables.
+    text = con.execute(
+        "select string_agg(area_id || '|' || ejerlavskode || '|' || matrikelnr, ',' "
+        "order by area_id, ejerlavskode, matrikelnr) from stg_parcels"
+    ).fetchall()[0][0]
+    return hashlib.sha256((text or "").encode()).hexdigest()
+
+
+# --- steps ------------------------------------------------------------------------------------------
+
+
+def build_residents(con: duckdb.DuckDBPyConnection, year: int) -> int:
+    """int_residents for 1 January `year`."""
+    return run_sql_table(con, "int_residents", {"year": year}, {"year": year})
+
+
+def build_yearly_counts(con: duckdb.DuckDBPyConnection, data_year: int, rulesets: list[RuleSet]) -> dict:
+    """C1/C2 counts for data year t, for each distinct parameter set among `rulesets`."""
+    n_convicted = run_sql_table(con, "int_convicted", {"data_year": data_year}, {"data_year": data_year})
+    keys = {}
+    for rules in rulesets:
+        p = yearly_params(rules)
+        keys[p["params_key"]] = p
+    areas = national = 0
+    for key, p in sorted(keys.items()):
+        params = {"data_year": data_year, **p}
+        areas += run_sql_table(con, "int_yearly_counts", {"data_year": data_year, "params_key": key}, params)
+        nat_params = {k: params[k] for k in ("data_year", "params_key", "conviction_min", "conviction_max")}
+        national += run_sql_table(
+            con, "int_national_convictions", {"data_year": data_year, "params_key": key}, nat_params
+        )
+    return {"convicted_persons": n_convicted, "parameter_sets": len(keys), "area_rows": areas}
+
+
+def build_list_counts(con: duckdb.DuckDBPyConnection, list_year: int, rules: RuleSet) -> dict:
+    """C3, C4, C5 and residents for list year Y, and the regional mean incomes."""
+    p = list_params(rules)
+    keys = {"list_year": list_year, "params_key": p["params_key"]}
+    income_params = {
+        "list_year": list_year,
+        "params_key": p["params_key"],
+        "income_min": p["income_min"],
+        "income_max": p["income_max"],
+        "student_group": p["student_group"],
+    }
+    n_income = run_sql_table(con, "int_income_population", keys, income_params)
+    regions = run_sql_table(con, "int_region_income", keys, {"list_year": list_year, "params_key": p["params_key"]})
+    list_params_ = {
+        "list_year": list_year,
+        "params_key": p["params_key"],
+        "education_min": p["education_min"],
+        "education_max": p["education_max"],
+        "all_sources": p["all_sources"],
+    }
+    areas = run_sql_table(con, "int_list_counts", keys, list_params_)
+    return {"income_population": n_income, "regions": regions, "areas": areas}
+
+
+@dataclass
+class YearResult:
+    areas: pl.DataFrame  # the columns of areas.csv
+    national: dict
+
+
+def _fetch(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> list[tuple]:
+    return con.execute(sql, params).fetchall()
+
+
+def _f(x: Fraction | None) -> float | None:
+    return None if x is None else float(x)
+
+
+def classify_year(con: duckdb.DuckDBPyConnection, list_year: int, rules: RuleSet) -> YearResult:
+    """Criteria and lists of list year Y from the counts, without the history-based flags.
+
+    Writes `mart_classification` (one row per area) and returns the areas frame and national refs.
+    """
+    y = list_year
+    yp, lp = yearly_params(rules), list_params(rules)
+    yearly: dict[tuple[int, str], tuple[int, int, int, int]] = {}
+    for t in (y - 2, y - 1):
+        rows = _fetch(
+            con,
+            "select area_id, labour_pop, labour_outside, conviction_pop, conviction_convicted "
+            "from int_yearly_counts where data_year = $t and params_key = $k",
+            {"t": t, "k": yp["params_key"]},
+        )
+        if not rows and _fetch(con, "select count(*) from stg_areas", {})[0][0]:
+            raise InputError(f"the counts of data year {t} were not computed", year=t)
+        for area_id, lp_, lo, cp, cc in rows:
+            yearly[(t, area_id)] = (int(lp_), int(lo), int(cp), int(cc))
+    nat: dict[int, tuple[int, int]] = {}
+    for t in (y - 2, y - 1):
+        rows = _fetch(
+            con,
+            "select persons, convicted from int_national_convictions where data_year = $t and params_key = $k",
+            {"t": t, "k": yp["params_key"]},
+        )
+        if not rows:
+            raise InputError(f"the national conviction counts of data year {t} were not computed", year=t)
+        nat[t] = (int(rows[0][0]), int(rows[0][1]))
+    region_rows = _fetch(
+        con,
+        "select region, persons, income_sum_ore from int_region_income where list_year = $y and params_key = $k",
+        {"y": y, "k": lp["params_key"]},
+    )
+    region_income = {int(r): (int(n), int(s)) for r, n, s in region_rows}
+    area_rows = _fetch(
+        con,
+        "select a.area_id, a.area_name, a.kom, m.region, c.residents, c.education_pop, c.education_basic, "
+        "c.income_pop, c.income_sum_ore, c.nonwestern "
+        "from stg_areas a left join ref_municipalities m using (kom) "
+        "left join int_list_counts c on c.area_id = a.area_id and c.list_year = $y and c.params_key = $k "
+        "order by a.area_id",
+        {"y": y, "k": lp["params_key"]},
+    )
+
+    (np_, nc_p), (nl_, nc_l) = nat[y - 2], nat[y - 1]
+    national_share = two_year_mean((nc_p, np_), (nc_l, nl_), rules.two_year_mean)
+
+    records = []
+    for area_id, area_name, kom, region, residents, edu_pop, edu_basic, inc_n, inc_sum, nonwestern in area_rows:
+        if residents is None:
+            raise InputError(f"the counts of list year {y} were not computed", year=y)
+        lp_prev, lo_prev, cp_prev, cc_prev = yearly.get((y - 2, area_id), (0, 0, 0, 0))
+        lp_last, lo_last, cp_last, cc_last = yearly.get((y - 1, area_id), (0, 0, 0, 0))
+        labour = two_year_mean((lo_prev, lp_prev), (lo_last, lp_last), rules.two_year_mean)
+        conviction = two_year_mean((cc_prev, cp_prev), (cc_last, cp_last), rules.two_year_mean)
+        reg_n, reg_sum = region_income.get(int(region), (0, 0)) if region is not None else (0, 0)
+        metrics = Metrics(
+            residents=int(residents),
+            labour_share=labour,
+            conviction_share=conviction,
+            basic_edu_share=share(edu_basic, edu_pop),
+            income_ratio=income_ratio(int(inc_sum), int(inc_n), reg_sum, reg_n),
+            nonwestern_share=share(nonwestern, residents),
+        )
+        c = classify(metrics, rules, national_share)
+        rec: dict[str, Any] = {
+            "area_id": area_id,
+            "area_name": area_name,
+            "kom": kom,
+            "region": region,
+            "list_year": y,
+            "ruleset": rules.name,
+            "residents": int(residents),
+            "eligible": c.eligible,
+            "vulnerable": c.vulnerable,
+            "parallel": c.parallel,
+            "transformation": False,  # set by the history step
+            "prevention": c.prevention,
+            "combined_letting": c.combined_letting,
+            "transformation_candidate": c.transformation_candidate,
+        }
+        if c.eligible:
+            conv_ratio = (
+                conviction / national_share
+                if conviction is not None and national_share not in (None, 0)
+                else None
+            )
+            rec.update(
+                labour_share=_f(labour),
+                labour_share_prev=_f(share(lo_prev, lp_prev)),
+                labour_share_last=_f(share(lo_last, lp_last)),
+                conviction_share=_f(conviction),
+                conviction_share_prev=_f(share(cc_prev, cp_prev)),
+                conviction_share_last=_f(share(cc_last, cp_last)),
+                conviction_ratio=_f(conv_ratio),
+                basic_edu_share=_f(metrics.basic_edu_share),
+                area_mean_income=_f(share(int(inc_sum), int(inc_n) * 100)),
+                region_mean_income=_f(share(reg_sum, reg_n * 100)),
+                income_ratio=_f(metrics.income_ratio),
+                nonwestern_share=_f(metrics.nonwestern_share),
+                crit_labour=c.crit["labour"],
+                crit_conviction=c.crit["conviction"],
+                crit_education=c.crit["education"],
+                crit_income=c.crit["income"],
+                crit_nonwestern=c.crit["nonwestern"],
+                n_criteria=c.n_criteria,
+            )
+        records.append(rec)
+
+    schema = {
+        k: v for k, v in AREAS_SCHEMA.items() if k not in ("years_on_parallel_list", "development_plan")
+    }
+    schema["transformation_candidate"] = pl.Boolean
+    frame = pl.DataFrame(records, schema=schema)
+    national = {
+        "list_year": y,
+        "ruleset": rules.name,
+        "conviction_counts": {
+            "prev": {"convicted": nc_p, "persons": np_},
+            "last": {"convicted": nc_l, "persons": nl_},
+        },
+        "conviction_share": {
+            "prev": _f(share(nc_p, np_)),
+            "last": _f(share(nc_l, nl_)),
+            "mean": _f(national_share),
+        },
+        "conviction_threshold": _f(rules.main_conviction_multiplier * national_share)
+        if rules.main_conviction_multiplier is not None and national_share is not None
+        else None,
+        "prevention_conviction_threshold": _f(rules.prevention_conviction_multiplier * national_share)
+        if rules.prevention_conviction_multiplier is not None and national_share is not None
+        else None,
+        "region_mean_income": {
+            str(r): _f(share(s, n * 100)) for r, (n, s) in sorted(region_income.items())
+        },
+        "parameters": rules.parameters(),
+    }
+    version = boundary_version(con)
+    store = frame.with_columns(
+        pl.lit(version).alias("boundary_version"),
+        pl.lit(rules_fingerprint(rules)).alias("rules_fingerprint"),
+        pl.lit(rules.has_transformation and "transformation" in rules.lists).alias("has_transformation"),
+        pl.lit(rules.transformation_years).alias("transformation_years"),
+    )
+    con.register("__classification", store.to_arrow())
+    try:
+        replace_partition(con, "mart_classification", {"list_year": y}, sql_text("mart_classification"), {})
+    finally:
+        con.unregister("__classification")
+    replace_partition(
+        con,
+        "mart_national",
+        {"list_year": y},
+        "select cast($y as integer) as list_year, cast($j as varchar) as national_json",
+        {"y": y, "j": json.dumps(national, sort_keys=True)},
+    )
+    return YearResult(frame, national)
+
+
+# --- history ----------------------------------------------------------------------------------------
+
+
+def computable_list_years(data_dir: Path) -> set[int]:
+    """List years (≥ 2014) whose register extracts are all in the data directory."""
+    years: dict[str, set[int]] = {t: set(contract.available_years(data_dir, t)) for t in contract.REGISTERS}
+    candidates = set().union(*years.values())
+    out = set()
+    for y in range(min(candidates, default=0) + 2, max(candidates, default=0) + 1):
+        if y >= FIRST_LIST_YEAR and all(yr in years[t] for t, yr in contract.needed_registers(y)):
+            out.add(y)
+    return out
+
+
+def history_file_years(con: duckdb.DuckDBPyConnection) -> set[int]:
+    try:
+        return {int(r[0]) for r in con.execute("select distinct list_year from stg_history").fetchall()}
+    except duckdb.CatalogException:
+        return set()
+
+
+def plan_history(
+    con: duckdb.DuckDBPyConnection, data_dir: Path, list_year: int, mode: str
+) -> dict[int, str]:
+    """For list year Y: where each earlier list year's status comes from ("file"/"computed")."""
+    return plan_sources(
+        list_year,
+        mode,
+        history_file_years(con),
+        computable_list_years(data_dir),
+        history_file=str(Path(data_dir) / "history" / "lists.csv"),
+    )
+
+
+def apply_history(
+    con: duckdb.DuckDBPyConnection,
+    list_year: int,
+    rules: RuleSet,
+    plan: dict[int, str],
+    rules_for_year: dict[int, RuleSet],
+) -> tuple[pl.DataFrame, dict]:
+    """Add years_on_parallel_list, transformation and development_plan to list year Y.
+
+    `plan` says where each earlier year's status comes from; `rules_for_year` gives the rule set of
+    each earlier year that is computed (its classification must be in mart_classification for the
+    boundary version in use). Writes `mart_areas`; returns it and a summary of the sources used.
+    """
+    y = list_year
+    version = boundary_version(con)
+    area_ids = {r[0] for r in con.execute("select area_id from stg_areas").fetchall()}
+    try:
+        hist_rows = con.execute("select area_id, list_year, list from stg_history").fetchall()
+    except duckdb.CatalogException:
+        hist_rows = []
+    from_file, ignored = file_statuses(hist_rows, area_ids)
+    earlier: dict[int, YearStatus] = {}
+    for year, source in sorted(plan.items()):
+        if source == "file":
+            earlier[year] = from_file[year]
+            continue
+        r = rules_for_year[year]
+        rows = con.execute(
+            "select area_id, parallel from mart_classification where list_year = $y "
+            "and boundary_version = $v and rules_fingerprint = $f",
+            {"y": year, "v": version, "f": rules_fingerprint(r)},
+        ).fetchall()
+        if not rows:
+            raise InputError(
+                f"list year {year} is needed for the history of {y} but was not computed "
+                f"with the boundaries and rule set in use",
+                year=year,
+            )
+        earlier[year] = YearStatus(
+            year=year,
+            source="computed",
+            parallel=frozenset(a for a, p in rows if p),
+            transformation=None,
+            has_transformation=r.has_transformation and "transformation" in r.lists,
+            transformation_years=r.transformation_years,
+        )
+    current = con.sql(
+        "select * exclude (boundary_version, rules_fingerprint, has_transformation, transformation_years) "
+        "from mart_classification where list_year = $y and boundary_version = $v and rules_fingerprint = $f "
+        "order by area_id",
+        params={"y": y, "v": version, "f": rules_fingerprint(rules)},
+    ).pl()
+    if current.height == 0 and area_ids:
+        raise InputError(f"list year {y} was not classified", year=y)
+    parallel_now = set(current.filter(pl.col("parallel"))["area_id"].to_list())
+    candidates = set(current.filter(pl.col("transformation_candidate"))["area_id"].to_list())
+    flags = history_flags(
+        y,
+        parallel_now,
+        rules.has_transformation and "transformation" in rules.lists,
+        rules.transformation_years,
+        earlier,
+    )
+    transformation = flags.transformation & candidates
+    areas = current.with_columns(
+        pl.col("area_id").is_in(sorted(transformation)).alias("transformation"),
+        pl.col("area_id")
+        .replace_strict(flags.years_on_parallel_list, default=0, return_dtype=pl.Int32)
+        .alias("years_on_parallel_list"),
+        pl.col("area_id").is_in(sorted(flags.development_plan)).alias("development_plan"),
+    ).select(AREAS_COLUMNS).cast(AREAS_SCHEMA)
+    con.register("__areas", areas.to_arrow())
+    try:
+        replace_partition(con, "mart_areas", {"list_year": y}, sql_text("mart_areas"), {})
+    finally:
+        con.unregister("__areas")
+    summary = {
+        "history_sources": {str(k): v for k, v in sorted(plan.items())},
+        "history_rows_ignored": ignored,
+        "parallel": len(parallel_now),
+        "transformation": len(transformation),
+        "development_plan": len(flags.development_plan),
+    }
+    return areas, summary
+
+
+def rules_for_years(years: list[int], override: str, requested: list[int]) -> dict[int, RuleSet]:
+    return {y: ruleset_for(y, override, requested) for y in years}
