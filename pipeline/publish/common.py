@@ -83,6 +83,12 @@ class Criterion:
             return f"{op} {fmt_pct(self.value)}"
         return f"{op} {fmt_num(self.value, 1)} × landsgennemsnittet"
 
+    def short_text(self) -> str:
+        if self.kind == "pct":
+            return self.threshold_text()
+        op = {">=": "≥", "<=": "≤"}.get(self.op, self.op)
+        return f"{op} {fmt_num(self.value, 1)}×"
+
 
 H_LABOUR = "Andel uden for arbejdsmarked og uddannelse"
 H_CONV_RATIO = "Dømte (gange landsgennemsnit)"
@@ -309,3 +315,21 @@ def normalise_areas(areas: pl.DataFrame) -> pl.DataFrame:
 
 def on_list(areas: pl.DataFrame, key: str) -> set[str]:
     return set(areas.filter(pl.col(key).fill_null(False))["area_id"].to_list())
+
+
+REASON_GONE = "Ikke med i årets områdeafgrænsning"
+REASON_SMALL = "Under 1.000 beboere"
+REASON_CRIT = "Opfylder ikke længere kriterierne"
+REASON_NOT_PARALLEL = "Ikke længere på parallelsamfundslisten"
+
+
+def departure_reason(list_key: str, current: dict | None) -> str:
+    """Why an area on `list_key` last year is not on it this year (`current`: its row this
+    year, None when the area is not in this year's boundaries)."""
+    if current is None:
+        return REASON_GONE
+    if not current["eligible"]:
+        return REASON_SMALL
+    if list_key == "transformation" and not current["parallel"]:
+        return REASON_NOT_PARALLEL
+    return REASON_CRIT

@@ -20,6 +20,7 @@ from pipeline.publish.common import (
     Criterion,
     base_ruleset,
     criteria_for,
+    departure_reason,
     lists_of,
     met_criteria,
     met_text,
@@ -47,11 +48,6 @@ H_MATR = "Matrikelnr."
 
 NO_PREV = "Forrige års lister indgår ikke i denne kørsel: ingen sammenligning."
 NONE_LEFT = "Ingen områder har forladt listerne siden sidste år."
-
-REASON_GONE = "Ikke med i årets områdeafgrænsning"
-REASON_SMALL = "Under 1.000 beboere"
-REASON_CRIT = "Opfylder ikke længere kriterierne"
-REASON_NOT_PARALLEL = "Ikke længere på parallelsamfundslisten"
 
 _NUM_FMT = {"pct": "0.0%", "ratio": "0.00", "int": "#,##0"}
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
@@ -204,14 +200,9 @@ def write_workbook(
                 r = current.get(p["area_id"])
                 if r is None:
                     sheet.add([danish, names.get(p["kom"], str(p["kom"])), p["area_name"], None,
-                               *[None for _ in main], None, REASON_GONE, p["area_id"]])
+                               *[None for _ in main], None, departure_reason(key, None), p["area_id"]])
                     continue
-                if not r["eligible"]:
-                    reason = REASON_SMALL
-                elif key == "transformation" and not r["parallel"]:
-                    reason = REASON_NOT_PARALLEL
-                else:
-                    reason = REASON_CRIT
+                reason = departure_reason(key, r)
                 met = met_text(met_criteria(r, ruleset, list_year, key)) if r["eligible"] else None
                 sheet.add([danish, names.get(r["kom"], str(r["kom"])), r["area_name"], r["residents"],
                            *[r[c.column] for c in main], met, reason, r["area_id"]])
