@@ -204,7 +204,8 @@ def _fail(problem: str, *, check: str, file: Path, column: str | None, year: int
 
 
 def _reference_loaded(con) -> bool:
-    return all(table_exists(con, f"ref_{name}") for name in reference_mod.REFERENCE_TABLES)
+    names = {r[0] for r in con.execute("select table_name from duckdb_tables() where table_name like 'ref_%'").fetchall()}
+    return all(f"ref_{name}" in names for name in reference_mod.REFERENCE_TABLES)
 
 
 def load_reference(con: duckdb.DuckDBPyConnection, data_dir: Path | None) -> dict:

@@ -67,11 +67,15 @@ HISTORY_CSV = "area_id,list_year,list\nA1,2019,parallel\nA1,2020,parallel\nZ9,20
 
 
 def frame(table: str, **overrides: list) -> pl.DataFrame:
-    """The table's rows as a polars frame; `overrides` replace (or add) whole columns."""
-    data = {**REGISTER_ROWS[table], **overrides}
-    schema = {c: SCHEMAS[table].get(c) for c in data}
-    return pl.DataFrame(data, schema={c: t for c, t in schema.items() if t is not None} | {
-        c: None for c, t in schema.items() if t is None}, strict=False)
+    """The table's rows as a polars frame; `overrides` replace (or add) whole columns, with the
+    type polars infers from their values (so a test can put text in an int column)."""
+    cols = []
+    for name, values in {**REGISTER_ROWS[table], **overrides}.items():
+        if name in overrides and any(v is not None for v in values):
+            cols.append(pl.Series(name, values))
+        else:
+            cols.append(pl.Series(name, values, dtype=SCHEMAS[table].get(name, pl.String)))
+    return pl.DataFrame(cols)
 
 
 def write_register(data_dir: Path, table: str, year: int = YEAR, df: pl.DataFrame | None = None,
