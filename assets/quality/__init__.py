@@ -1,5 +1,154 @@
-"""Dagster assets for quality (registers itself as `defs`)."""
+"""Dagster asset checks for data quality (the GX suites of `expectations/`).
+
+- On each register asset (`bef`, `akm`, `udda`, `ind`, `kraf`, `adresser`; partition = data
+  year): the table's suite on its counts for that year.
+- On the `areas` asset (partition = list year): the list-year input suites (coverage, boundaries,
+  residents per area, history) and the output suites (`areas_output`, `list_counts` against
+  Y-1); this check also writes the report `OUT/Y/quality/` (index.html, summary.json) with every
+  suite for the year, so a stopped run still shows why.
+
+One AssetCheckSpec per expectation, named `<suite>_<id>`. Error-severity expectations are
+blocking (a failure stops everything downstream, so nothing is published); warnings are
+`AssetCheckSeverity.WARN` and the run goes on. GX is imported lazily inside the checks.
+"""
+
+
+from pathlib import Path
 
 import dagster as dg
+from dagster_duckdb import DuckDBResource
 
-defs = dg.Definitions()
+from assets.resources import Settings
+from pipeline.quality.suites import LIST_YEAR_INPUT_SUITES, OUTPUT_SUITES, REGISTER_SUITES, suite_checks
+
+AREAS_KEY = dg.AssetKey("areas")
+
+
+def _specs(asset_key: dg.AssetKey, suites) -> list[dg.AssetCheckSpec]:
+    return [
+        dg.AssetCheckSpec(
+            c["name"],
+            asset=asset_key,
+            blocking=c["severity"] == "error",
+            description=f"[{c['severity']}] {c['description']}",
+        )
+        for s in suites
+        for c in suite_checks(s)
+    ]
+
+
+def _check_result(asset_key: dg.AssetKey, name: str, severity: str, outcomes) -> dg.AssetCheckResult:
+    """One Dagster result for one expectation; `outcomes` may hold several years (all must pass)."""
+    passed = all(o.success for o in outcomes)
+    metadata: dict = {"severity": severity}
+    for o in outcomes:
+        tag = f"{o.year}" if o.year is not None else "all"
+        metadata[f"observed_{tag}"] = o.observed_text() or ("pass" if o.success else "fail")
+        if o.areas:
+            metadata[f"areas_{tag}"] = ", ".join(o.areas)
+    if not outcomes:
+        metadata["observed"] = "not evaluated"
+    return dg.AssetCheckResult(
+        asset_key=asset_key,
+        check_name=name,
+        passed=passed,
+        severity=dg.AssetCheckSeverity.ERROR if severity == "error" else dg.AssetCheckSeverity.WARN,
+        metadata=metadata,
+    )
+
+
+def _results(asset_key: dg.AssetKey, suites, result) -> list[dg.AssetCheckResult]:
+    by_name: dict[str, list] = {}
+    for o in result.outcomes:
+        by_name.setdefault(o.check_name, []).append(o)
+    return [
+        _check_result(asset_key, c["name"], c["severity"], by_name.get(c["name"], []))
+        for s in suites
+        for c in suite_checks(s)
+    ]
+
+
+def _years_of(context, con, table: str, column: str) -> list[int]:
+    if context.has_partition_key:
+        return [int(context.partition_key)]
+    from pipeline.warehouse import table_exists
+
+    if not table_exists(con, table):
+        return []
+    row = con.execute(f"select max({column}) from {table}").fetchall()[0][0]
+    return [] if row is None else [int(row)]
+
+
+def _register_check(table: str) -> dg.AssetChecksDefinition:
+    key = dg.AssetKey(table)
+
+    @dg.multi_asset_check(
+        name=f"{table}_quality",
+        specs=_specs(key, [table]),
+        description=f"GX suite expectations/{table}.json on the counts of stg_{table} for the partition's year.",
+    )
+    def _check(context: dg.AssetCheckExecutionContext, warehouse: DuckDBResource):
+        from pipeline.quality import QualityResult, validate_register
+
+        result = QualityResult()
+        with warehouse.get_connection() as con:
+            for year in _years_of(context, con, f"stg_{table}", "year"):
+                result.extend(validate_register(con, table, year))
+        if result.has_errors:
+            context.log.error(result.error_line())
+        yield from _results(key, [table], result)
+
+    return _check
+
+
+def _previous_areas(con, settings: Settings, list_year: int):
+    import pandas as pd
+
+    from pipeline.warehouse import table_exists
+
+    if table_exists(con, "mart_areas"):
+        prev = con.execute("select * from mart_areas where list_year = ?", [list_year - 1]).df()
+        if len(prev):
+            return prev
+    csv = settings.out_path / str(list_year - 1) / "areas.csv"
+    if csv.is_file():
+        return pd.read_csv(csv, dtype={"area_id": str, "ruleset": str})
+    return None
+
+
+@dg.multi_asset_check(
+    name="areas_quality",
+    specs=_specs(AREAS_KEY, [*LIST_YEAR_INPUT_SUITES, *OUTPUT_SUITES]),
+    description="Coverage, boundaries, history and output GX suites for the list year; writes OUT/Y/quality/.",
+)
+def areas_quality(context: dg.AssetCheckExecutionContext, settings: Settings, warehouse: DuckDBResource):
+    from pipeline.quality import validate_inputs, validate_outputs, write_quality_report
+    from pipeline.warehouse import table_exists
+
+    with warehouse.get_connection() as con:
+        years = _years_of(context, con, "mart_areas", "list_year")
+        if not years:
+            raise dg.Failure("no list year to validate: mart_areas is empty and the run has no partition")
+        list_year = years[0]
+        inputs = validate_inputs(con, list_year)
+        if table_exists(con, "mart_areas"):
+            areas = con.execute("select * from mart_areas where list_year = ?", [list_year]).df()
+        else:
+            areas = None
+        prev = _previous_areas(con, settings, list_year)
+    outputs = validate_outputs(areas, prev) if areas is not None else None
+    results = [inputs] + ([outputs] if outputs is not None else [])
+    out_dir = Path(settings.out_path) / str(list_year) / "quality"
+    write_quality_report(results, out_dir)
+    merged = inputs + (outputs if outputs is not None else type(inputs)())
+    for o in merged.warnings:
+        context.log.warning(f"{o.suite}.{o.check} ({o.table}, {o.year}): {o.observed_text()}")
+    if merged.has_errors:
+        context.log.error(merged.error_line())
+    context.log.info(f"quality report written to {out_dir}")
+    yield from _results(AREAS_KEY, [*LIST_YEAR_INPUT_SUITES, *OUTPUT_SUITES], merged)
+
+
+register_checks = [_register_check(t) for t in REGISTER_SUITES]
+
+defs = dg.Definitions(asset_checks=[*register_checks, areas_quality])
