@@ -65,12 +65,19 @@ def _to_pandas(frame: Any) -> pd.DataFrame:
 
 
 def _as_bool(s: pd.Series) -> pd.Series:
-    """true/false as written in areas.csv, or real booleans; null stays null."""
-    if s.dtype == bool:
+    """true/false as written in areas.csv, or real (nullable) booleans; null stays null."""
+    if pd.api.types.is_bool_dtype(s):
         return s.astype("boolean")
-    mapped = s.map(lambda v: {"true": True, "false": False, True: True, False: False}.get(
-        v.strip().lower() if isinstance(v, str) else v, pd.NA) if v is not None and v == v else pd.NA)
-    return mapped.astype("boolean")
+    words = {"true": True, "false": False}
+
+    def one(v):
+        if v is None or v is pd.NA or (isinstance(v, float) and v != v):
+            return pd.NA
+        if isinstance(v, str):
+            return words.get(v.strip().lower(), pd.NA)
+        return bool(v)
+
+    return pd.Series([one(v) for v in s], index=s.index, dtype="boolean")
 
 
 def output_frame(areas: Any) -> pd.DataFrame:
