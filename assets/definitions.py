@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets import calculation, ingestion, publication, quality
+from assets import calculation, ingestion, outputs, publication, quality
 from assets.resources import Settings, default_settings, resources_for
 
 
@@ -13,6 +13,7 @@ def build_defs(settings: Settings | None = None) -> dg.Definitions:
     return dg.Definitions.merge(
         ingestion.defs,
         calculation.defs,
+        outputs.defs,
         quality.defs,
         publication.defs,
         dg.Definitions(resources=resources_for(settings)),

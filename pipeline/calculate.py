@@ -438,6 +438,16 @@ def apply_history(
         replace_partition(con, "mart_areas", {"list_year": y}, sql_text("mart_areas"), {})
     finally:
         con.unregister("__areas")
+    replace_partition(
+        con,
+        "meta_areas",
+        {"list_year": y},
+        "select cast($y as integer) as list_year, cast($v as varchar) as boundary_version, "
+        "cast($f as varchar) as rules_fingerprint, cast($r as varchar) as ruleset, "
+        "cast($h as varchar) as history_sources",
+        {"y": y, "v": version, "f": rules_fingerprint(rules), "r": rules.name,
+         "h": json.dumps({str(k): v for k, v in sorted(plan.items())})},
+    )
     summary = {
         "history_sources": {str(k): v for k, v in sorted(plan.items())},
         "history_rows_ignored": ignored,
@@ -450,3 +460,46 @@ def apply_history(
 
 def rules_for_years(years: list[int], override: str, requested: list[int]) -> dict[int, RuleSet]:
     return {y: ruleset_for(y, override, requested) for y in years}
+
+
+def stored_areas(con: duckdb.DuckDBPyConnection, list_year: int) -> pl.DataFrame | None:
+    """mart_areas of a list year, if it was computed with the boundary version now in use."""
+    try:
+        rows = con.execute(
+            "select boundary_version from meta_areas where list_year = $y", {"y": list_year}
+        ).fetchall()
+    except duckdb.CatalogException:
+        return None
+    if not rows or rows[0][0] != boundary_version(con):
+        return None
+    return con.sql("select * from mart_areas where list_year = $y order by area_id", params={"y": list_year}).pl()
+
+
+def list_counts_over_years(con: duckdb.DuckDBPyConnection, up_to: int) -> pl.DataFrame:
+    """Number of areas on each list per list year (years computed with the boundaries in use)."""
+    version = boundary_version(con)
+    try:
+        frame = con.sql(
+            "select a.list_year, "
+            "count(*) filter (where vulnerable) as vulnerable, count(*) filter (where parallel) as parallel, "
+            "count(*) filter (where transformation) as transformation, "
+            "count(*) filter (where prevention) as prevention, "
+            "count(*) filter (where combined_letting) as combined_letting "
+            "from mart_areas a join meta_areas m using (list_year) "
+            "where m.boundary_version = $v and a.list_year <= $y group by a.list_year order by a.list_year",
+            params={"v": version, "y": up_to},
+        ).pl()
+    except duckdb.CatalogException:
+        return pl.DataFrame(schema={"list_year": pl.Int32, "list": pl.String, "n": pl.Int64})
+    return (
+        frame.unpivot(index="list_year", variable_name="list", value_name="n")
+        .with_columns(pl.col("n").cast(pl.Int64))
+        .sort("list_year", "list")
+    )
+
+
+def national_of(con: duckdb.DuckDBPyConnection, list_year: int) -> dict:
+    rows = con.execute("select national_json from mart_national where list_year = $y", {"y": list_year}).fetchall()
+    if not rows:
+        raise InputError(f"list year {list_year} was not computed", year=list_year)
+    return json.loads(rows[0][0])

@@ -1,0 +1,112 @@
+"""The files of a list year under OUT/Y/, written atomically (a temporary folder renamed into
+place) after the data-quality validation of the inputs and outputs has passed. An error-severity
+failure publishes nothing and leaves the last good outputs as they were."""
+
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from assets.partitions import years
+from assets.resources import Settings
+from pipeline import __version__, calculate, contract, outputs, reference
+from pipeline.errors import InputError
+from pipeline.ingest import file_sha256
+
+GROUP = "publication"
+
+
+def _inputs_read(con, settings: Settings, list_year: int) -> dict:
+    files: dict[str, dict] = {}
+    for table, year in contract.needed_registers(list_year):
+        rows = con.execute(
+            "select source_path, sha256, rows from meta_ingest where table_name = $t and year = $y",
+            {"t": table, "y": year},
+        ).fetchall()
+        if rows:
+            path, sha, n = rows[0]
+            files[f"registers/{Path(path).name}"] = {"sha256": sha, "rows": int(n)}
+    bdir = settings.boundaries_path
+    for name in ("areas.csv", "parcels.csv"):
+        p = bdir / name
+        if p.is_file():
+            files[f"boundaries/{name}"] = {"sha256": file_sha256(p)}
+    hist = settings.data_path / "history" / "lists.csv"
+    if hist.is_file():
+        files["history/lists.csv"] = {"sha256": file_sha256(hist)}
+    for ref in reference.reference_files(settings.data_path):
+        origin = "data" if ref.path.parent.parent == settings.data_path else "package"
+        files[f"reference/{ref.name}.csv"] = {"sha256": ref.sha256, "origin": origin}
+    return dict(sorted(files.items()))
+
+
+@dg.asset(
+    partitions_def=years,
+    group_name=GROUP,
+    deps=[dg.AssetDep("areas", partition_mapping=dg.TimeWindowPartitionMapping())],
+    description="OUT/Y/: areas.csv, areas.parquet, national.json, lists.xlsx, report.html, quality/, "
+    "manifest.json, published together after the quality validation passes.",
+    kinds={"csv", "excel", "html"},
+)
+def publication(
+    context: dg.AssetExecutionContext, settings: Settings, warehouse: DuckDBResource
+) -> dg.MaterializeResult:
+    from pipeline import quality  # GX is imported lazily: it is slow to import
+    from pipeline.publish import write_report, write_workbook
+
+    started = dt.datetime.now(dt.timezone.utc)
+    y = int(context.partition_key)
+    with warehouse.get_connection() as con:
+        areas = calculate.stored_areas(con, y)
+        if areas is None:
+            raise InputError(f"list year {y} was not computed with the boundaries in use", year=y)
+        national = calculate.national_of(con, y)
+        prev = calculate.stored_areas(con, y - 1)
+        counts = calculate.list_counts_over_years(con, y)
+        parcels = con.sql("select area_id, ejerlavskode, matrikelnr from stg_parcels order by all").pl()
+        inputs_quality = quality.validate_inputs(con, y)
+        meta = con.execute(
+            "select boundary_version, ruleset, history_sources from meta_areas where list_year = $y", {"y": y}
+        ).fetchall()[0]
+        inputs = _inputs_read(con, settings, y)
+    outputs_quality = quality.validate_outputs(areas, prev)
+    results = [inputs_quality, outputs_quality]
+    for r in results:
+        r.raise_for_errors()  # error severity: nothing is published
+    ruleset = national["ruleset"]
+
+    def extra(folder: Path) -> None:
+        write_workbook(folder / "lists.xlsx", areas, prev, parcels, y, ruleset)
+        write_report(folder / "report.html", areas, prev, counts, national, y, ruleset)
+        quality.write_quality_report(results, folder / "quality")
+
+    manifest = {
+        "list_year": y,
+        "ruleset": ruleset,
+        "parameters": national["parameters"],
+        "history_mode": settings.history,
+        "history_sources": json.loads(meta[2]),
+        "boundary_version": meta[0],
+        "boundaries": str(settings.boundaries_path),
+        "data": str(settings.data_path),
+        "inputs": inputs,
+        "package": {"name": "boliglister", "version": __version__},
+        "started": started.isoformat(timespec="seconds"),
+        "finished": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+    folder = outputs.publish_year(settings.out_path, y, areas, national, manifest, extra)
+    warnings = sum(len(r.warnings) for r in results)
+    return dg.MaterializeResult(
+        metadata={
+            "folder": dg.MetadataValue.path(str(folder)),
+            "areas": areas.height,
+            "quality_warnings": warnings,
+            **{k: int(areas[k].sum()) for k in ("vulnerable", "parallel", "transformation", "prevention")},
+        }
+    )
+
+
+defs = dg.Definitions(assets=[publication])

@@ -1,0 +1,222 @@
+"""Runs list years through the asset graph, in order, in process (what `boliglister run` does).
+
+The plan for list years A..B:
+1. check that every register extract the requested years read exists (an error names the file;
+   nothing is run or written);
+2. load code lists, boundaries and history (unpartitioned assets);
+3. decide, per requested year, which earlier list years its history needs from the registers
+   (METHOD.md § 6) and add them to the years to compute;
+4. ingest each data year's extracts (skipped when the same file is already in the warehouse),
+   residents per 1 January, counts per data year, then per list year in ascending order:
+   counts, classification, history, and (requested years only) publication.
+Each step is one in-process Dagster run on one partition; the first failure stops everything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from assets.resources import Settings, resources_for
+from pipeline import calculate, contract
+from pipeline.errors import InputError
+from pipeline.history import plan_sources
+
+QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+
+
+@dataclass(frozen=True)
+class Step:
+    label: str
+    assets: tuple[str, ...]
+    partition: str | None
+
+
+class RunFailed(Exception):
+    """A step failed; `str()` is the one line to print, `details` the full error (for --debug)."""
+
+    def __init__(self, line: str, details: str = "") -> None:
+        super().__init__(line)
+        self.details = details
+
+
+def _failure_details(result: dg.ExecuteInProcessResult) -> str:
+    parts = []
+    for event in result.all_events:
+        if event.event_type_value == "STEP_FAILURE" and event.event_specific_data:
+            error = getattr(event.event_specific_data, "error", None)
+            if error is not None:
+                parts.append(error.to_string())
+    return "\n".join(parts)
+
+
+def _failure_line(result: dg.ExecuteInProcessResult) -> str:
+    for event in result.all_events:
+        if event.event_type_value in ("STEP_FAILURE", "RUN_FAILURE") and event.event_specific_data:
+            data = event.event_specific_data
+            error = getattr(data, "error", None)
+            while error is not None and getattr(error, "cause", None) is not None:
+                error = error.cause
+            if error is not None:
+                msg = error.message.strip()
+                # "pipeline.errors.InputError: file ...: ..." -> the message only
+                if ": " in msg and msg.split(": ", 1)[0].rsplit(".", 1)[-1].endswith(("Error", "Exception")):
+                    msg = msg.split(": ", 1)[1]
+                return msg.splitlines()[0] if msg else error.cls_name
+        if event.event_type_value == "ASSET_CHECK_EVALUATION":
+            ev = event.event_specific_data
+            if ev is not None and not ev.passed and getattr(ev, "blocking", False):
+                return f"blocking check {ev.check_name} failed on {ev.asset_key.to_user_string()}"
+    return "the run failed (run with --debug for details)"
+
+
+def _all_definitions(settings: Settings):
+    from assets.definitions import build_defs
+
+    defs = build_defs(settings)
+    return list(defs.assets or []) + list(defs.asset_checks or [])
+
+
+def step_runner(settings: Settings, instance: dg.DagsterInstance | None = None) -> Callable[[Step], None]:
+    """A function that materialises one step in process; raises RunFailed with the failure line."""
+    defs = _all_definitions(settings)
+    resources = resources_for(settings)
+    instance = instance or dg.DagsterInstance.ephemeral()
+
+    def run(step: Step) -> None:
+        result = dg.materialize(
+            defs,
+            selection=[dg.AssetKey(a) for a in step.assets],
+            partition_key=step.partition,
+            resources=resources,
+            instance=instance,
+            raise_on_error=False,
+            run_config=QUIET,
+            tags={"boliglister/step": step.label},
+        )
+        if not result.success:
+            raise RunFailed(_failure_line(result), _failure_details(result))
+
+    return run
+
+
+def missing_registers(data_dir: Path, years: list[int]) -> list[tuple[str, int, Path]]:
+    out = []
+    for y in years:
+        for table, year in contract.needed_registers(y):
+            try:
+                contract.find_register_file(data_dir, table, year)
+            except InputError:
+                out.append((table, year, Path(data_dir) / "registers" / f"{table}_{year}.parquet"))
+    return out
+
+
+def plan_steps(settings: Settings, requested: list[int], con: duckdb.DuckDBPyConnection) -> list[Step]:
+    """The steps for the requested list years, given the loaded history (stg_history)."""
+    data_dir = settings.data_path
+    computable = calculate.computable_list_years(data_dir)
+    file_years = calculate.history_file_years(con)
+    compute: set[int] = set(requested)
+    for y in requested:
+        plan = plan_sources(y, settings.history, file_years, computable | set(requested),
+                            history_file=str(data_dir / "history" / "lists.csv"))  # fmt: skip
+        compute |= {yr for yr, src in plan.items() if src == "computed"}
+    list_years = sorted(compute)
+    register_years: dict[int, set[str]] = {}
+    for y in list_years:
+        for table, year in contract.needed_registers(y):
+            register_years.setdefault(year, set()).add(table)
+    steps: list[Step] = []
+    for year in sorted(register_years):
+        tables = tuple(t for t in contract.REGISTERS if t in register_years[year])
+        steps.append(Step(f"ingest {' '.join(tables)} {year}", tables, str(year)))
+    resident_years = sorted({s for y in list_years for s in (y - 1, y)})
+    for s in resident_years:
+        steps.append(Step(f"residents 1 January {s}", ("residents",), str(s)))
+    data_years = sorted({t for y in list_years for t in (y - 2, y - 1)})
+    for t in data_years:
+        steps.append(Step(f"counts of data year {t}", ("yearly_counts",), str(t)))
+    for y in list_years:
+        assets = ["list_counts", "classification", "areas"]
+        if y in requested:
+            assets.append("publication")
+        steps.append(Step(f"list year {y}" + (" (publish)" if y in requested else " (history)"), tuple(assets), str(y)))
+    return steps
+
+
+def run_list_years(
+    years: list[int],
+    settings: Settings,
+    instance: dg.DagsterInstance | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> list[Path]:
+    """Materialise list years `years` (in order) and publish their outputs; their folders.
+
+    Raises InputError before anything runs when a register extract is missing, RunFailed with
+    the failing step's one-line message otherwise.
+    """
+    requested = sorted(set(years))
+    settings = Settings(**{**settings.model_dump(), "requested_years": requested})
+    missing = missing_registers(settings.data_path, requested)
+    if missing:
+        table, year, path = missing[0]
+        raise InputError(
+            "register extract is missing (looked for .parquet, .csv, .sas7bdat); nothing was published",
+            file=str(path),
+            year=year,
+        )
+    run = step_runner(settings, instance)
+    first = Step("code lists, boundaries, history", ("reference", "boundaries", "history"), None)
+    if progress:
+        progress(first.label, 0, 0)
+    run(first)
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        steps = plan_steps(settings, requested, con)
+    total = len(steps) + 1
+    for i, step in enumerate(steps, start=2):
+        if progress:
+            progress(step.label, i, total)
+        run(step)
+    return [settings.out_path / str(y) for y in requested]
+
+
+def run_check(settings: Settings, year: int | None = None) -> tuple[int, Path, str]:
+    """`boliglister check`: ingest (with the blocking checks) and validate the inputs of list year Y.
+
+    Returns (exit code, report folder, error line). The report goes to OUT/check/Y/quality/.
+    """
+    from pipeline import quality
+
+    if year is None:
+        computable = calculate.computable_list_years(settings.data_path)
+        if not computable:
+            raise InputError("no list year has all its register extracts", file=str(settings.data_path / "registers"))
+        year = max(computable)
+    missing = missing_registers(settings.data_path, [year])
+    if missing:
+        table, y, path = missing[0]
+        raise InputError("register extract is missing", file=str(path), year=y)
+    settings = Settings(**{**settings.model_dump(), "requested_years": [year]})
+    run = step_runner(settings)
+    folder = settings.out_path / "check" / str(year) / "quality"
+    try:
+        run(Step("code lists, boundaries, history", ("reference", "boundaries", "history"), None))
+        by_year: dict[int, set[str]] = {}
+        for table, y in contract.needed_registers(year):
+            by_year.setdefault(y, set()).add(table)
+        for y, tables in sorted(by_year.items()):
+            run(Step(f"ingest {y}", tuple(t for t in contract.REGISTERS if t in tables), str(y)))
+    except RunFailed as exc:
+        # a blocking ingestion check: report it as the single error of the check
+        result = quality.QualityResult()
+        result.add_error_line(str(exc)) if hasattr(result, "add_error_line") else None
+        folder.mkdir(parents=True, exist_ok=True)
+        return 1, folder, str(exc)
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        result = quality.validate_inputs(con, year)
+    quality.write_quality_report([result], folder)
+    return (1 if result.has_errors else 0), folder, result.error_line()

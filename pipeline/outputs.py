@@ -1,0 +1,100 @@
+"""The files of a list year (spec/OUTPUTS.md): areas.csv, areas.parquet, national.json,
+manifest.json, written to a temporary folder and moved into place only when all are written.
+
+Formats are fixed so that the same inputs give byte-identical areas.csv and national.json:
+booleans `true`/`false`, floats by Python's shortest round-trip repr, empty for null, UTF-8,
+`\\n` line ends; JSON with sorted keys and two-space indent.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from pipeline.calculate import AREAS_COLUMNS
+
+
+def format_value(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        if math.isnan(v) or math.isinf(v):
+            return ""
+        return repr(v)
+    return str(v)
+
+
+def areas_csv_text(areas: pl.DataFrame) -> str:
+    """areas.csv as text: the columns of OUTPUTS.md in order, one row per area sorted by area_id."""
+    frame = areas.select(AREAS_COLUMNS).sort("area_id")
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(AREAS_COLUMNS)
+    for rec in frame.iter_rows():
+        writer.writerow([format_value(v) for v in rec])
+    return buf.getvalue()
+
+
+def json_text(obj: Any) -> str:
+    return json.dumps(obj, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def write_areas(areas: pl.DataFrame, folder: Path) -> None:
+    (folder / "areas.csv").write_text(areas_csv_text(areas), encoding="utf-8", newline="")
+    areas.select(AREAS_COLUMNS).sort("area_id").write_parquet(folder / "areas.parquet", statistics=False)
+
+
+@contextmanager
+def staged_year_folder(out_dir: Path, year: int):
+    """Yield a temporary folder next to OUT/Y; on success it replaces OUT/Y in one rename.
+
+    On any error the temporary folder is removed and OUT/Y (the last good outputs) is untouched.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{year}.tmp-", dir=out_dir))
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    final = out_dir / str(year)
+    old = None
+    if final.exists():
+        old = out_dir / f".{year}.old-{os.getpid()}"
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(final, old)
+    os.replace(tmp, final)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def publish_year(
+    out_dir: Path,
+    year: int,
+    areas: pl.DataFrame,
+    national: dict,
+    manifest: dict,
+    extra: Callable[[Path], None] | None = None,
+) -> Path:
+    """Write every file of list year Y atomically; `extra(folder)` adds the workbook, report, quality."""
+    with staged_year_folder(out_dir, year) as folder:
+        write_areas(areas, folder)
+        (folder / "national.json").write_text(json_text(national), encoding="utf-8", newline="")
+        if extra is not None:
+            extra(folder)
+        (folder / "manifest.json").write_text(json_text(manifest), encoding="utf-8", newline="")
+    return Path(out_dir) / str(year)
