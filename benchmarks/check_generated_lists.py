@@ -84,6 +84,7 @@ def main() -> None:
             on_parallel[int(y)] = set(g["area_id"].to_list())
     print("history years:", sorted(on_parallel), "rows", hist.height)
     prev = {}
+    matrix: dict[str, dict[int, str]] = {}
     for Y in years:
         if Y - 2 < years[0]:
             continue
@@ -150,6 +151,14 @@ def main() -> None:
             with pl.Config(tbl_rows=200, tbl_cols=20):
                 print(a.filter("elig").select("area_id", "res", "c1", "c2r", "c2", "c3", "c4", "c5", "vul", "par", "prev").sort("area_id"))
         prev = {"par": par}
+        for row in a.iter_rows(named=True):
+            aid = row["area_id"]
+            mark = "." if not row["elig"] else ("T" if aid in trans else "P" if row["par"] else "V" if row["vul"]
+                                                 else "F" if row["prev"] else "c" if row["comb"] else "-")
+            matrix.setdefault(aid, {})[Y] = mark
+    print("per area (T transformation, P parallel, V vulnerable, F prevention, c combined letting, - none, . < 1000):")
+    for aid in sorted(matrix):
+        print(f"  {aid} " + "".join(matrix[aid].get(y, " ") for y in sorted({y for m in matrix.values() for y in m})))
 
 
 if __name__ == "__main__":

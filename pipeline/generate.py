@@ -66,8 +66,8 @@ WESTERN_ORIGINS = {
     "ESP": 4, "FRA": 4, "BGR": 4, "NLD": 3, "ISL": 2, "FRO": 2, "GRL": 3,
 }
 
-AREA_EFFECT = 0.55          # weight of the area's current deprivation in the outcome index
-AREA_U_SHIFT = 1.75         # mean latent disadvantage of an area's residents per unit of D
+AREA_EFFECT = 1.9           # weight of the area's current deprivation in the outcome index
+AREA_U_SHIFT = 0.6          # mean latent disadvantage of an area's residents per unit of D
 MOVE_RATE = 0.08            # share of persons who move in a year
 NO_ADDRESS_RATE = 0.0015    # persons without a fixed address in bef
 NO_AKM_RATE = 0.004         # persons without an akm record
@@ -92,7 +92,6 @@ AREA_NAME_QUALIFIER = ["", " Nord", " Syd", " Øst", " Vest", " I", " II", " III
 PARQUET_OPTIONS = dict(
     compression="zstd",
     compression_level=9,
-    use_dictionary=True,
     write_statistics=True,
     version="2.6",
     data_page_version="1.0",
@@ -132,9 +131,16 @@ def _pad(values: np.ndarray, width: int) -> pa.Array:
     return pc.utf8_lpad(pc.cast(pa.array(np.asarray(values, dtype=np.int64)), pa.string()), width, "0")
 
 
-def _write_parquet(table: pa.Table, path: Path, float_cols: tuple[str, ...] = ()) -> int:
+def _write_parquet(table: pa.Table, path: Path) -> int:
+    """Fixed writer settings: dictionary encoding for codes, delta encoding for the (sorted,
+    unique) identifiers, byte-stream-split for floats; zstd."""
+    plain = {"pnr": "DELTA_BYTE_ARRAY", "perindkialt_13": "BYTE_STREAM_SPLIT"}
+    if table.schema.names[0] == "adresse_id":
+        plain["adresse_id"] = "DELTA_BYTE_ARRAY"
+    encodings = {c: e for c, e in plain.items() if c in table.schema.names}
+    dictionary = [c for c in table.schema.names if c not in encodings]
     tmp = path.with_suffix(".parquet.tmp")
-    pq.write_table(table, tmp, use_byte_stream_split=list(float_cols) or False, **PARQUET_OPTIONS)
+    pq.write_table(table, tmp, use_dictionary=dictionary, column_encoding=encodings or None, **PARQUET_OPTIONS)
     tmp.replace(path)
     return path.stat().st_size
 
@@ -275,32 +281,30 @@ def _build_geography(rng: np.random.Generator, codes: _Codes, persons: int, area
     # --- areas: sizes, municipalities -------------------------------------------------------
     target = int(round(area_share * persons))
     min_area = int(min(MIN_AREA, max(20, persons // 200)))  # tiny test populations: tiny areas
-    sizes: list[int] = []
-    total = 0
-    while total < target:
-        if rng.random() < 0.15:
-            s = int(rng.integers(880, 1180))                      # areas just around 1,000
-        else:
-            s = int(np.clip(np.exp(rng.normal(math.log(1050), 0.75)), MIN_AREA, MAX_AREA))
-        if target - total < min_area:
-            break
-        s = min(s, target - total)
-        sizes.append(s)
-        total += s
-    sizes.sort(reverse=True)
     # towns large enough to have social-housing areas, weighted towards the largest
     big = codes.kom_weight >= 38_000
     town_w = np.where(big, codes.kom_weight**1.25, 0.0)
-    capacity = np.floor(0.65 * kom_n).astype(np.int64)
+    capacity = np.floor(0.75 * kom_n).astype(np.int64)
     area_kom_idx: list[int] = []
     area_size: list[int] = []
-    for s in sizes:
+    total = 0
+    misses = 0
+    while target - total >= min_area and misses < 200:
+        if rng.random() < 0.10:
+            s = int(rng.integers(880, 1180))                      # areas just around 1,000
+        else:
+            s = int(np.clip(np.exp(rng.normal(math.log(1600), 0.55)), MIN_AREA, MAX_AREA))
+        s = min(s, target - total)
         fits = (capacity >= s) & big
         if not fits.any():
+            # no town has room: a small area fills the largest remaining room; a large one is
+            # not shrunk below eligibility (small populations would otherwise get only tiny areas)
             best = int(np.argmax(np.where(big, capacity, -1)))
-            if capacity[best] < min_area:
+            room = int(capacity[best])
+            if room < min_area or (s >= 1000 and room < 1000):
+                misses += 1
                 continue
-            s = int(capacity[best])
+            s = room
             fits = np.zeros(n_kom, dtype=bool)
             fits[best] = True
         w = np.where(fits, town_w, 0.0)
@@ -308,18 +312,31 @@ def _build_geography(rng: np.random.Generator, codes: _Codes, persons: int, area
         capacity[k] -= s
         area_kom_idx.append(k)
         area_size.append(s)
+        total += s
     n_area = len(area_size)
     a_kom_idx = np.array(area_kom_idx, dtype=np.int64)
     a_size = np.array(area_size, dtype=np.int64)
 
     # deprivation: mostly moderate, a tail of strongly deprived areas
-    d0 = np.clip(rng.beta(1.25, 2.1, n_area), 0.0, 1.0)
-    nw = np.clip(0.06 + 0.78 * d0 + rng.normal(0, 0.09, n_area), 0.02, 0.92)
+    # (large estates tend to be the more deprived ones)
+    d0 = np.clip(rng.beta(1.4, 2.0, n_area) + 0.12 * np.log(a_size / 1250.0), 0.0, 1.0)
+    nw = np.clip(0.05 + 0.75 * d0 + rng.normal(0, 0.16, n_area), 0.02, 0.92)
     # drift: a random walk plus, for some areas, a trend (renovation or decline)
-    trend = np.where(rng.random(n_area) < 0.2, -0.035, np.where(rng.random(n_area) < 0.12, 0.025, 0.0))
-    steps = rng.normal(0.0, 0.025, (n_years + 1, n_area))
+    # drift: a random walk plus, for some areas, a trend from a random year on: a third of the
+    # most deprived areas improve (renovation, development plans), a quarter of the middle ones
+    # decline, a few others improve slowly
+    rank = np.argsort(np.argsort(-d0, kind="stable"), kind="stable") / max(1, n_area)
+    r_tr = rng.random(n_area)
+    trend = np.select(
+        [(rank < 0.3) & (r_tr < 0.35), (rank >= 0.3) & (rank < 0.7) & (r_tr < 0.25), r_tr < 0.1],
+        [-0.06, 0.05, -0.03],
+        0.0,
+    )
+    t_start = rng.integers(0, max(1, n_years - 1), n_area)
+    steps = rng.normal(0.0, 0.05, (n_years + 1, n_area))
     steps[0] = 0.0
-    d_path = d0[None, :] + np.cumsum(steps, axis=0) + trend[None, :] * np.arange(n_years + 1)[:, None]
+    years_on = np.maximum(0, np.arange(n_years + 1)[:, None] - t_start[None, :])
+    d_path = d0[None, :] + np.cumsum(steps, axis=0) + trend[None, :] * years_on
     d_path = np.clip(d_path, -0.2, 1.2)
 
     # --- addresses --------------------------------------------------------------------------
@@ -624,15 +641,15 @@ def _income(rng: np.random.Generator, socio: np.ndarray, age: np.ndarray, x: np.
     median = np.full(n, 80_000.0)
     sigma = np.full(n, 0.6)
     emp = (socio >= 120) & (socio < 200)
-    median = np.where(emp, 370_000 * np.exp(-0.33 * xc), median)
+    median = np.where(emp, 380_000 * np.exp(-0.45 * xc), median)
     sigma = np.where(emp, 0.42, sigma)
     selfm = (socio >= 110) & (socio < 120)
-    median = np.where(selfm, 320_000 * np.exp(-0.3 * xc), median)
+    median = np.where(selfm, 330_000 * np.exp(-0.4 * xc), median)
     sigma = np.where(selfm, 0.85, sigma)
     for code, med, sg in ((210, 225_000, 0.25), (220, 230_000, 0.25), (321, 215_000, 0.2), (322, 230_000, 0.35),
                           (323, 255_000, 0.2), (330, 140_000, 0.25), (410, 75_000, 0.8), (310, 95_000, 0.5)):
         m = socio == code
-        median = np.where(m, med * np.exp(-0.08 * xc), median)
+        median = np.where(m, med * np.exp(-0.15 * xc), median)
         sigma = np.where(m, sg, sigma)
     inc = median * np.exp(sigma * z)
     teen = (age < 18) & (socio != 310)
@@ -826,13 +843,13 @@ class _Year:
             "perindkialt_13": pa.array(inc.astype(np.float64), mask=null_inc),
             "skattepligtig": pa.array(taxable),
         })
-        sizes["ind"] = _write_parquet(ind, reg / f"ind_{t}.parquet", float_cols=("perindkialt_13",))
+        sizes["ind"] = _write_parquet(ind, reg / f"ind_{t}.parquet")
         self.rows["ind"] = ind.num_rows
         del ind
 
         # criminal decisions dated in t
         male = q.koen[active] == 1
-        w = np.exp(0.95 * np.clip(x, -2.5, 3.5)) * np.where(male, 1.6, 0.4)
+        w = np.exp(1.05 * np.clip(x, -2.5, 3.5)) * np.where(male, 1.6, 0.4)
         w *= np.select([age < 18, age < 30, age < 45, age < 65], [1.2, 2.4, 1.3, 0.6], 0.15)
         adult = age >= 18
         w = np.where(age >= 15, w, 0.0)
@@ -948,7 +965,25 @@ class _Year:
         )
         q.extend(babies)
         q.extend(imms)
+        self._relieve_crowding(q)
         self.people_next = q
+
+    def _relieve_crowding(self, q: _People) -> None:
+        """Dwellings are fixed: an area that has grown above its size moves a random sample of
+        its residents (so its composition is kept) to addresses outside the areas."""
+        rng, geo = self.rng, self.geo
+        n_area = len(geo.area_size)
+        live = np.flatnonzero(q.alive)
+        area = geo.addr_area[q.addr[live]]
+        if n_area == 0 or not (area >= 0).any():
+            return
+        cnt = np.bincount(area[area >= 0], minlength=n_area)
+        excess = np.maximum(0, cnt - np.ceil(geo.area_size * 1.01)).astype(np.float64)
+        p_out = np.where(area >= 0, (excess / np.maximum(cnt, 1))[np.maximum(area, 0)], 0.0)
+        leave = live[rng.random(len(live)) < p_out]
+        outside = live[area < 0]
+        if len(leave) and len(outside):
+            q.addr[leave] = q.addr[outside[rng.integers(0, len(outside), len(leave))]]
 
     def _stratum_core(self, nw: np.ndarray, u: np.ndarray) -> np.ndarray:
         return nw.astype(np.int64) * 20 + np.searchsorted(U_EDGES, u)
