@@ -211,11 +211,28 @@ def _reference_loaded(con) -> bool:
 def load_reference(con: duckdb.DuckDBPyConnection, data_dir: Path | None) -> dict:
     """Load every code list into `ref_<name>` (DATA/reference/<name>.csv overrides the package's).
 
-    Returns {"tables": {name: rows}, "sha256": {name: sha}, "overrides": [names from DATA]}.
+    Skipped ("unchanged") when every list has the SHA-256 recorded at its last load.
+    Returns {"tables": {name: rows}, "sha256": {name: sha}, "overrides": [names from DATA], "status"}.
     """
     files = reference_mod.reference_files(Path(data_dir) if data_dir is not None else None)
     frames = {f.name: reference_mod.load_reference(f.name, f.path) for f in files}
     ensure_meta_tables(con)
+    loaded = dict(
+        con.execute("select table_name, sha256 from meta_ingest where table_name like 'ref_%' and year is null").fetchall()
+    )
+    status = "unchanged"
+    if not _reference_loaded(con) or any(loaded.get(f"ref_{f.name}") != f.sha256 for f in files):
+        status = "loaded"
+        _write_reference(con, files, frames)
+    return {
+        "tables": {f.name: frames[f.name].height for f in files},
+        "sha256": {f.name: f.sha256 for f in files},
+        "overrides": [f.name for f in files if f.path.parent != reference_mod.PACKAGE_DIR],
+        "status": status,
+    }
+
+
+def _write_reference(con, files, frames) -> None:
     with _Transaction(con):
         for f in files:
             tmp = f"_ref_{f.name}_load"
@@ -225,11 +242,6 @@ def load_reference(con: duckdb.DuckDBPyConnection, data_dir: Path | None) -> dic
             finally:
                 con.unregister(tmp)
             _record_ingest(con, f"ref_{f.name}", None, f.path, f.sha256, frames[f.name].height)
-    return {
-        "tables": {f.name: frames[f.name].height for f in files},
-        "sha256": {f.name: f.sha256 for f in files},
-        "overrides": [f.name for f in files if f.path.parent != reference_mod.PACKAGE_DIR],
-    }
 
 
 # ---------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ warehouse unchanged, so nothing downstream runs on bad data. Metadata holds coun
 hashes, never a person-level value.
 """
 
+from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
@@ -43,9 +44,16 @@ REGISTER_DESCRIPTIONS = {
 }
 
 
+@contextmanager
 def _connect(warehouse: DuckDBResource):
+    """`warehouse.get_connection()`, closed also when the body raises (dagster-duckdb 0.29
+    closes it only on success, which leaves the file locked after a failed check)."""
     Path(warehouse.database).parent.mkdir(parents=True, exist_ok=True)
-    return warehouse.get_connection()
+    with warehouse.get_connection() as con:
+        try:
+            yield con
+        finally:
+            con.close()
 
 
 def _check_results(checks: dict[str, dict], status: str) -> list[dg.AssetCheckResult]:
@@ -72,6 +80,7 @@ def reference(settings: Settings, warehouse: DuckDBResource) -> dg.MaterializeRe
             "rows": sum(meta["tables"].values()),
             **{f"rows_{name}": n for name, n in meta["tables"].items()},
             "overrides": ", ".join(meta["overrides"]) or "none",
+            "status": meta["status"],
         }
     )
 
