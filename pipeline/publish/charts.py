@@ -70,16 +70,23 @@ def criteria_chart(
     (solid: the main list; dashed: the prevention list)."""
     n = len(rows)
     with matplotlib.rc_context(_RC):
-        fig = _new_figure(14, 1.6 + 0.32 * n)
-        axes = fig.subplots(1, len(main), sharey=True)
+        # fixed margins in inches (constrained layout is slow with hundreds of tick labels)
+        width, top, bottom = 14.0, 1.05, 0.85
+        height = top + bottom + 0.26 * n
+        left = 0.4 + 0.075 * max(len(r["label"]) for r in rows)
+        fig = Figure(figsize=(width, height))
+        axes = fig.subplots(1, len(main))
+        fig.subplots_adjust(left=left / width, right=1 - 0.15 / width, top=1 - top / height,
+                            bottom=bottom / height, wspace=0.12)
         ys = list(range(n))[::-1]
         for ax, crit in zip(axes, main, strict=True):
             scale = 100.0 if crit.kind == "pct" else 1.0
             vals = [r.get(crit.column) for r in rows]
-            for y, v, r in zip(ys, vals, rows, strict=True):
-                if v is None:
-                    continue
-                ax.barh(y, v * scale, color=LIST_COLORS[r["group"]], height=0.7)
+            present = [(y, v * scale, LIST_COLORS[r["group"]])
+                       for y, v, r in zip(ys, vals, rows, strict=True) if v is not None]
+            if present:
+                py, pv, pc = zip(*present, strict=True)
+                ax.barh(py, pv, color=pc, height=0.7)
             thresholds = [(crit.value * scale, "-", "#000000")]
             title = f"tærskel {crit.short_text()}"
             if prevention is not None:
@@ -102,11 +109,13 @@ def criteria_chart(
             ax.grid(axis="x", color="#dddddd", linewidth=0.6)
             ax.set_axisbelow(True)
             ax.tick_params(axis="y", length=0)
+            ax.set_yticks([])
+            ax.set_ylim(-0.7, n - 0.3)
         axes[0].set_yticks(ys, [_plain(r["label"]) for r in rows])
-        axes[0].set_ylim(-0.7, n - 0.3)
         groups = [g for g in LIST_RANK if any(r["group"] == g for r in rows)]
         handles = [matplotlib.patches.Patch(color=LIST_COLORS[g], label=group_labels[g]) for g in groups]
-        fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False)
+        fig.legend(handles=handles, loc="lower center", ncols=len(handles), frameon=False,
+                   bbox_to_anchor=(0.5, 0.05 / height))
         return to_svg(fig)
 
 
