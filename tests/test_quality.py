@@ -299,3 +299,46 @@ def test_report_files(con, tmp_path):
     before = (out / "index.html").read_bytes(), (out / "summary.json").read_bytes()
     write_quality_report([inputs, outputs], out)
     assert ((out / "index.html").read_bytes(), (out / "summary.json").read_bytes()) == before
+
+
+SAMPLES = __import__("pathlib").Path(__file__).resolve().parent.parent / "data_samples"
+
+
+def _load_samples(con, data):
+    """Load the shipped sample extracts into stg_ tables with the contract's types (our own
+    minimal loader, so this test does not depend on the ingestion code)."""
+    from pipeline.contract import DUCKDB_TYPES, REGISTERS, available_years
+
+    for table, spec in REGISTERS.items():
+        cols = ", ".join(f"cast({c.name} as {DUCKDB_TYPES[c.type]}) as {c.name}" for c in spec.columns)
+        con.execute(f"create table stg_{table} as select 0::integer as year, {cols} from "
+                    f"(select {', '.join(c.name for c in spec.columns)} from read_parquet("
+                    f"'{data / 'registers' / (table + '_*.parquet')}')) where false")
+        for year in available_years(data, table):
+            f = data / "registers" / f"{table}_{year}.parquet"
+            con.execute(f"insert into stg_{table} select {year}, {cols} from read_parquet('{f}')")
+    con.execute(f"create table stg_areas as select area_id::varchar as area_id, area_name::varchar as area_name, "
+                f"kom::integer as kom from read_csv('{data / 'boundaries' / 'areas.csv'}', header=true, all_varchar=true)")
+    con.execute(f"create table stg_parcels as select area_id::varchar as area_id, ejerlavskode::integer as ejerlavskode, "
+                f"matrikelnr::varchar as matrikelnr from read_csv('{data / 'boundaries' / 'parcels.csv'}', header=true, all_varchar=true)")
+    hist = data / "history" / "lists.csv"
+    if hist.is_file():
+        con.execute(f"create table stg_history as select area_id::varchar as area_id, list_year::integer as list_year, "
+                    f"list::varchar as list from read_csv('{hist}', header=true, all_varchar=true)")
+
+
+@pytest.mark.skipif(not list((SAMPLES / "registers").glob("bef_*.parquet")) if (SAMPLES / "registers").is_dir() else True,
+                    reason="data_samples/ has no Parquet register extracts yet")
+def test_data_samples_pass_without_errors(tmp_path):
+    import duckdb
+
+    from pipeline.contract import available_years, needed_registers
+
+    con = duckdb.connect(str(tmp_path / "s.duckdb"))
+    _load_samples(con, SAMPLES)
+    have = {(t, y) for t in ("bef", "akm", "udda", "ind", "kraf", "adresser") for y in available_years(SAMPLES, t)}
+    list_years = [y for y in range(2000, 2100) if set(needed_registers(y)) <= have]
+    assert list_years, "the samples cover no list year"
+    r = validate_inputs(con, max(list_years))
+    assert not r.has_errors, r.error_line()
+    assert len(r.outcomes) > 100
