@@ -30,11 +30,12 @@ NATIONAL_2021 = {
                            "1085": 335000.0},
     "parameters": {"labour_share": {"op": ">", "value": 0.4}},
 }
+# as the pipeline gives it: every list flag every year, 0 where the rule set has no such list
 COUNTS = pl.DataFrame({
-    "list_year": [2019, 2019, 2019, 2019, 2020, 2020, 2020, 2020],
-    "list": ["vulnerable", "parallel", "transformation", "combined_letting"] * 2,
-    "n": [3, 3, 1, 2, 4, 3, 1, 4],
-})
+    "list_year": [2019] * 5 + [2020] * 5 + [2021] * 5,
+    "list": ["vulnerable", "parallel", "transformation", "combined_letting", "prevention"] * 3,
+    "n": [3, 3, 1, 2, 0, 4, 3, 1, 4, 0, 4, 3, 1, 0, 1],
+}, schema_overrides={"list_year": pl.Int32})
 
 
 def areas(year: int) -> pl.DataFrame:
@@ -99,12 +100,22 @@ def test_movements_and_counts(report_2021):
     assert "Udsatte boligområder Nye på listen: Ny Vest (Aalborg). Udgået: Lille Område (København): under 1.000 beboere." in text
     assert "Parallelsamfund Nye på listen: Ny Vest (Aalborg). Udgået: Vollsmose (Odense): opfylder ikke længere kriterierne." in text
     assert "Omdannelsesområder Nye på listen: ingen. Udgået: ingen." in text
-    # counts over years: the caller's 2019-2020 plus this year's counts from areas
+    # counts over years: lists that did not exist that year (prevention before 2021, combined
+    # letting from 2021) are blank, not 0
     assert ("Liste 2019 2020 2021 Udsatte boligområder 3 4 4 Parallelsamfund (før 2021: ghettoområder) 3 3 3 "
             "Omdannelsesområder (2018-2020: hårde ghettoområder) 1 1 1 Forebyggelsesområder 1 "
             "Kombineret udlejning 2 4") in text
     assert "Tærskel for dømte (forebyggelsesområder) 2,6 %" in text
     assert "Gennemsnitlig bruttoindkomst, Region Hovedstaden 380.000 kr." in text
+
+
+def test_counts_completed_with_this_year(tmp_path):
+    path = tmp_path / "r.html"
+    write_report(path, areas(2021), areas(2020), COUNTS.filter(pl.col("list_year") < 2021), NATIONAL_2021, 2021, "2021")
+    text = _text(path.read_text(encoding="utf-8"))
+    assert ("Liste 2019 2020 2021 Udsatte boligområder 3 4 4 Parallelsamfund (før 2021: ghettoområder) 3 3 3 "
+            "Omdannelsesområder (2018-2020: hårde ghettoområder) 1 1 1 Forebyggelsesområder 1 "
+            "Kombineret udlejning 2 4") in text
 
 
 def test_deterministic(tmp_path):

@@ -59,8 +59,10 @@ def test_job_runs_the_runner_for_the_scheduled_year(monkeypatch, tmp_path):
     calls = []
     fake = types.ModuleType("assets.runner")
 
-    def run_list_years(years, settings, instance=None):
+    def run_list_years(years, settings, instance=None, progress=None):
         calls.append((years, settings.out_dir, settings.data_dir, instance is not None))
+        progress("code lists, boundaries, history", 0, 0)
+        progress("list year 2026 (publish)", 2, 2)
 
     fake.run_list_years = run_list_years
     monkeypatch.setitem(sys.modules, "assets.runner", fake)
@@ -68,9 +70,13 @@ def test_job_runs_the_runner_for_the_scheduled_year(monkeypatch, tmp_path):
     defs = dg.Definitions.merge(pub.defs, dg.Definitions(resources=resources_for(settings)))
     job = defs.resolve_job_def("annual_lists")
     (req,) = _evaluate(pub.annual_lists_schedule, datetime(2026, 11, 15, 6, 0, tzinfo=CPH))
-    result = job.execute_in_process(run_config=req.run_config, instance=dg.DagsterInstance.ephemeral())
+    instance = dg.DagsterInstance.ephemeral()
+    result = job.execute_in_process(run_config=req.run_config, instance=instance)
     assert result.success
     assert calls == [([2026], str(tmp_path / "out"), str(tmp_path / "data"), True)]
+    messages = [e.user_message for e in instance.all_logs(result.run_id)]
+    assert "list year 2026: step 2/2: list year 2026 (publish)" in messages
+    assert "code lists, boundaries, history" in messages
 
 
 def test_registered_in_the_definitions():

@@ -38,7 +38,11 @@ def run_annual_lists(context: dg.OpExecutionContext, config: AnnualListsConfig, 
 
     started = time.monotonic()
     context.log.info(f"Annual run: list year {config.year}, outputs under {settings.out_path / str(config.year)}")
-    run_list_years([config.year], settings, instance=context.instance)
+
+    def progress(label: str, step: int, total: int) -> None:
+        context.log.info(f"list year {config.year}: step {step}/{total}: {label}" if total else label)
+
+    run_list_years([config.year], settings, instance=context.instance, progress=progress)
     context.log.info(f"Annual run: list year {config.year} done in {time.monotonic() - started:.0f} s")
 
 

@@ -13,7 +13,9 @@ import polars as pl
 from pipeline.publish import charts
 from pipeline.publish.common import (
     CRITERIA,
+    LIST_KEYS,
     LIST_LABELS_ALL_YEARS,
+    RULESET_LISTS,
     base_ruleset,
     criteria_for,
     departure_reason,
@@ -27,6 +29,7 @@ from pipeline.publish.common import (
     normalise_areas,
     on_list,
     region_names,
+    ruleset_in_force,
 )
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -49,14 +52,24 @@ def _value_text(crit, v) -> str:
     return fmt_pct(v) if crit.kind == "pct" else fmt_num(v, 2)
 
 
+def _list_existed(key: str, year: int, n: int) -> bool:
+    if year < 2014:  # lists before 2014 exist only as history rows
+        return n > 0
+    return key in dict(RULESET_LISTS[ruleset_in_force(year)]) or n > 0
+
+
 def _counts_series(counts: pl.DataFrame, areas: pl.DataFrame, list_year: int, lists) -> dict:
     """{list key: [(year, n), ...]} from the years run, completed with this year from `areas`
     when the caller's table does not have it yet."""
     rows = [] if counts is None else counts.select(
         pl.col("list_year").cast(pl.Int64), pl.col("list").cast(pl.String), pl.col("n").cast(pl.Int64)
     ).to_dicts()
+    current = {k for k, _ in lists}
+    rows = [r for r in rows if r["list_year"] != list_year or r["list"] in current or r["list"] not in LIST_KEYS]
     if not any(r["list_year"] == list_year for r in rows):
         rows += [{"list_year": list_year, "list": k, "n": len(on_list(areas, k))} for k, _ in lists]
+    # a list that did not exist in a year (its flag is false there) is left out, not drawn as 0
+    rows = [r for r in rows if r["list"] not in LIST_KEYS or _list_existed(r["list"], r["list_year"], r["n"])]
     order = {k: i for i, k in enumerate(LIST_LABELS_ALL_YEARS)}
     series: dict[str, list[tuple[int, int]]] = {}
     for r in sorted(rows, key=lambda r: (order.get(r["list"], 99), r["list"], r["list_year"])):
