@@ -379,23 +379,23 @@ def _build_geography(rng: np.random.Generator, codes: _Codes, persons: int, area
             apt = apt[apt > 0]
         out_sizes = np.concatenate([np.ones(n_house, dtype=np.int64), apt.astype(np.int64)])
         out_sizes = out_sizes[rng.permutation(len(out_sizes))]
-        # interleave area blocks among the ordinary parcels
-        n_units = len(out_sizes) + len(units_area)
-        unit_order = rng.permutation(n_units)
-        sizes_list: list[np.ndarray] = []
-        area_list: list[np.ndarray] = []
-        for u in unit_order:
-            if u < len(out_sizes):
-                sizes_list.append(out_sizes[u : u + 1])
-                area_list.append(np.array([-1]))
-            else:
-                j = u - len(out_sizes)
-                sizes_list.append(units_area[j])
-                area_list.append(np.full(len(units_area[j]), units_aid[j]))
-        if not sizes_list:
+        # interleave area blocks among the ordinary parcels (vectorised: units are ordinary
+        # parcels, one each, and area blocks, several parcels each)
+        block_sizes = np.concatenate([out_sizes] + units_area) if units_area else out_sizes
+        block_area = np.concatenate(
+            [np.full(len(out_sizes), -1)] + [np.full(len(u), aid) for u, aid in zip(units_area, units_aid)]
+        )
+        unit_len = np.concatenate([np.ones(len(out_sizes), dtype=np.int64),
+                                   np.array([len(u) for u in units_area], dtype=np.int64)])
+        if unit_len.sum() == 0:
             continue
-        k_sizes = np.concatenate(sizes_list)
-        k_area = np.concatenate(area_list)
+        unit_start = np.cumsum(unit_len) - unit_len
+        perm = rng.permutation(len(unit_len))
+        lens = unit_len[perm]
+        offsets = np.arange(int(lens.sum())) - np.repeat(np.cumsum(lens) - lens, lens)
+        pidx = np.repeat(unit_start[perm], lens) + offsets
+        k_sizes = block_sizes[pidx]
+        k_area = block_area[pidx]
         n_p = len(k_sizes)
         # cadastral districts of 150-400 parcels
         cuts = np.cumsum(rng.integers(150, 401, size=n_p // 150 + 2))
@@ -670,7 +670,7 @@ def _report_education(hf_final: np.ndarray, age: np.ndarray) -> np.ndarray:
         0,
     )
     young = age < done_age
-    partial = np.where(age >= 19, np.where(h1 >= 40, 2010, 1010), np.where(age >= 16, 1007, 1001))
+    partial = np.where(age >= 19, np.where(h1 >= 40, 2010, 1010), np.where(age >= 14, 1007, 1001))
     return np.where(young & (h1 != 90), partial, hf_final).astype(np.int32)
 
 
@@ -1203,8 +1203,9 @@ def _corrected_boundaries(rng: np.random.Generator, geo: _Geo):
         moved += k
     # extension: one ordinary parcel next to an area joins it
     outside = np.flatnonzero(geo.parcel_area < 0)
-    if len(outside) and parcels.height:
-        first_parcel = int(parcels.sort("_parcel")["_parcel"][0])
+    keep = parcels.filter(~pl.col("area_id").is_in(new_ids))
+    if len(outside) and keep.height:
+        first_parcel = int(keep.sort("_parcel")["_parcel"][0])
         nearest = outside[np.argmin(np.abs(outside - first_parcel))]
         target = parcels.filter(pl.col("_parcel") == first_parcel)["area_id"][0]
         ext = pl.DataFrame({"area_id": [target], "ejerlavskode": [int(geo.parcel_ejerlav[nearest])],
