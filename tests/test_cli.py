@@ -1,0 +1,182 @@
+"""`boliglister run` end to end on a small hand-built data directory: the files, their exact
+formats, reproducibility, errors that name the file and year and publish nothing, and a rerun with
+corrected boundaries that reuses the ingested registers."""
+
+from __future__ import annotations
+
+import csv
+import json
+from fractions import Fraction
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+
+from assets.cli import main
+from pipeline.calculate import AREAS_COLUMNS
+from tests.builders import World
+from tests.test_calculation import Y, _deprived_area
+
+
+def _world() -> World:
+    w = World()
+    w.area("A", kom=101, name="Askeparken")
+    w.area("B", kom=751, name="Bøgehaven, Vest")  # a comma in the name: quoted in the CSV
+    w.area("C", kom=751, name="Cedertoften")
+    pa = _deprived_area(w, "A", 1000, 800)  # vulnerable and parallel (labour + education)
+    pb = w.crowd(Y, 1000, 40, "B")
+    for p in pb:
+        w.person(Y - 1, 39, "B", pnr=p)
+    w.crowd(Y, 20, 40, "C")  # not eligible
+    w.crowd(Y - 1, 20, 40, "C")
+    for t in (Y - 2, Y - 1):
+        w.ind(t, pa + pb, 150_000.0)
+        w.akm(t, pb, 134)
+    w.udda(Y - 2, pa + pb, 5010)
+    w.udda(Y - 1, pb, 5010)
+    w.ind(Y, pa + pb, 150_000.0)
+    w.akm(Y, pa + pb, 134)
+    w.udda(Y, pa + pb, 5010)
+    for y in range(2014, Y):
+        w.history("A", y)
+    return w
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory) -> Path:
+    d = _world().write_data_dir(tmp_path_factory.mktemp("data"))
+    corrected = d / "boundaries_corrected"
+    corrected.mkdir()
+    shutil.copy(d / "boundaries" / "areas.csv", corrected / "areas.csv")
+    # the correction moves area C's parcel to area B
+    text = (d / "boundaries" / "parcels.csv").read_text()
+    (corrected / "parcels.csv").write_text(text.replace("C,1003,1a", "B,1003,1a"))
+    return d
+
+
+@pytest.fixture(scope="module")
+def first_run(data_dir, tmp_path_factory) -> tuple[Path, object]:
+    out = tmp_path_factory.mktemp("out")
+    result = CliRunner().invoke(main, ["run", "--year", str(Y), "--data", str(data_dir), "--out", str(out), "--quiet"])
+    return out, result
+
+
+def test_run_writes_every_file(first_run):
+    out, result = first_run
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in (out / str(Y)).iterdir())
+    assert names == ["areas.csv", "areas.parquet", "lists.xlsx", "manifest.json", "national.json", "quality", "report.html"]
+    assert (out / str(Y) / "quality" / "summary.json").is_file()
+
+
+def test_areas_csv_exact(first_run):
+    out, _ = first_run
+    lines = (out / str(Y) / "areas.csv").read_bytes().decode("utf-8").split("\n")
+    assert lines[0] == ",".join(AREAS_COLUMNS)
+    assert lines[-1] == "" and "\r" not in "".join(lines)
+    a = dict(zip(AREAS_COLUMNS, lines[1].split(",")))
+    assert (a["area_id"], a["area_name"], a["kom"], a["region"], a["list_year"], a["ruleset"]) == (
+        "A", "Askeparken", "101", "1084", "2021", "2021",
+    )  # fmt: skip
+    assert (a["residents"], a["eligible"], a["labour_share"], a["basic_edu_share"], a["nonwestern_share"]) == (
+        "1000", "true", "1.0", "1.0", "0.8",
+    )  # fmt: skip
+    assert (a["crit_labour"], a["crit_education"], a["n_criteria"], a["vulnerable"], a["parallel"]) == (
+        "true", "true", "2", "true", "true",
+    )  # fmt: skip
+    # on the history file's list 2014-2020 and parallel now: 8 years, a transformation area
+    assert (a["years_on_parallel_list"], a["transformation"], a["development_plan"], a["prevention"]) == (
+        "8", "true", "true", "false",
+    )  # fmt: skip
+    assert lines[2].startswith('B,"Bøgehaven, Vest",751,1082,2021,2021,1000,true,0.0,0.0,0.0,')
+    c = lines[3].split(",")
+    assert c[:8] == ["C", "Cedertoften", "751", "1082", "2021", "2021", "20", "false"]
+    assert c[8:-2] == [""] * 18 + ["false"] * 5  # shares, criteria, lists empty/false
+    assert c[-2:] == ["0", "false"]
+
+
+def test_national_json(first_run):
+    out, _ = first_run
+    text = (out / str(Y) / "national.json").read_text(encoding="utf-8")
+    nat = json.loads(text)
+    assert text == json.dumps(nat, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    assert nat["list_year"] == 2021 and nat["ruleset"] == "2021"
+    assert set(nat) == {
+        "list_year", "ruleset", "conviction_counts", "conviction_share", "conviction_threshold",
+        "prevention_conviction_threshold", "region_mean_income", "parameters",
+    }  # fmt: skip
+    # 10 convicted-free outsiders + 1 convicted per year (national_crime), 2,030 adults in 2020/21
+    assert nat["conviction_counts"]["last"] == {"convicted": 1, "persons": 2030}
+    assert nat["conviction_share"]["mean"] == float(Fraction(1, 2030))
+    assert nat["conviction_threshold"] == float(Fraction(3, 2030))  # exact, then rounded once
+    assert nat["prevention_conviction_threshold"] == float(Fraction(2, 2030))
+    assert nat["region_mean_income"]["1082"] == 150000.0
+
+
+def test_manifest_records_inputs_and_parameters(first_run, data_dir):
+    out, _ = first_run
+    m = json.loads((out / str(Y) / "manifest.json").read_text())
+    assert m["list_year"] == 2021 and m["ruleset"] == "2021" and m["history_mode"] == "official"
+    assert m["history_sources"] == {str(y): "file" for y in range(2014, 2021)}
+    assert "registers/kraf_2019.parquet" in m["inputs"] and "boundaries/parcels.csv" in m["inputs"]
+    assert len(m["inputs"]["registers/bef_2021.parquet"]["sha256"]) == 64
+    assert m["package"]["version"]
+
+
+def test_rerun_is_byte_identical(first_run, data_dir):
+    out, _ = first_run
+    before = {n: (out / str(Y) / n).read_bytes() for n in ("areas.csv", "national.json")}
+    result = CliRunner().invoke(main, ["run", "--year", str(Y), "--data", str(data_dir), "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert {n: (out / str(Y) / n).read_bytes() for n in before} == before
+    with duckdb.connect(str(out / "warehouse.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from stg_bef where year = 2021").fetchall() == [(2030,)]  # no duplicates after a rerun
+
+
+def test_missing_register_names_the_file_and_publishes_nothing(first_run, data_dir, tmp_path):
+    out, _ = first_run
+    broken = tmp_path / "data"
+    shutil.copytree(data_dir, broken)
+    (broken / "registers" / "kraf_2019.parquet").unlink()
+    before = (out / str(Y) / "areas.csv").read_bytes()
+    result = CliRunner().invoke(main, ["run", "--year", str(Y), "--data", str(broken), "--out", str(out), "--quiet"])
+    assert result.exit_code == 1
+    line = result.output.strip().splitlines()[-1]
+    assert "kraf_2019.parquet" in line and "year 2019" in line
+    assert "Traceback" not in result.output
+    assert (out / str(Y) / "areas.csv").read_bytes() == before
+
+
+def test_unknown_rule_set_is_one_line(data_dir, tmp_path):
+    result = CliRunner().invoke(main, ["run", "--year", str(Y), "--data", str(data_dir), "--out", str(tmp_path),
+                                       "--rules", "1999", "--quiet"])  # fmt: skip
+    assert result.exit_code == 1
+    assert result.output.count("\n") == 1 and "1999" in result.output
+    assert not (tmp_path / str(Y)).exists()
+
+
+def test_history_gap_is_an_error_naming_the_year(data_dir, tmp_path):
+    no_history = tmp_path / "data"
+    shutil.copytree(data_dir, no_history)
+    (no_history / "history" / "lists.csv").unlink()
+    result = CliRunner().invoke(main, ["run", "--year", str(Y), "--data", str(no_history), "--out", str(tmp_path / "o"), "--quiet"])
+    assert result.exit_code == 1
+    assert "year 2014" in result.output.splitlines()[-1]
+
+
+def test_corrected_boundaries_reuse_the_ingested_registers(first_run, data_dir):
+    out, _ = first_run
+    with duckdb.connect(str(out / "warehouse.duckdb"), read_only=True) as con:
+        before = con.execute("select table_name, year, ingested_at from meta_ingest order by all").fetchall()
+    result = CliRunner().invoke(main, ["run", "--year", str(Y), "--data", str(data_dir), "--out", str(out),
+                                       "--boundaries", str(data_dir / "boundaries_corrected"), "--quiet"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    with duckdb.connect(str(out / "warehouse.duckdb"), read_only=True) as con:
+        after = con.execute("select table_name, year, ingested_at from meta_ingest order by all").fetchall()
+    assert [r for r in after if r[0] != "history"] == [r for r in before if r[0] != "history"]
+    with (out / str(Y) / "areas.csv").open(encoding="utf-8", newline="") as fh:
+        rows = {r["area_id"]: r for r in csv.DictReader(fh)}
+    assert (rows["B"]["residents"], rows["B"]["eligible"]) == ("1020", "true")  # C's 20 moved to B
+    assert (rows["C"]["residents"], rows["C"]["eligible"]) == ("0", "false")
