@@ -77,7 +77,7 @@ def criteria_chart(
         fig = Figure(figsize=(width, height))
         axes = fig.subplots(1, len(main))
         fig.subplots_adjust(left=left / width, right=1 - 0.15 / width, top=1 - top / height,
-                            bottom=bottom / height, wspace=0.12)
+                            bottom=bottom / height, wspace=0.22)
         ys = list(range(n))[::-1]
         for ax, crit in zip(axes, main, strict=True):
             scale = 100.0 if crit.kind == "pct" else 1.0
