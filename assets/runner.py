@@ -25,6 +25,7 @@ from assets.resources import Settings, resources_for
 from pipeline import calculate, contract
 from pipeline.errors import InputError
 from pipeline.history import plan_sources
+from pipeline.warehouse import connect
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
@@ -81,6 +82,25 @@ def _all_definitions(settings: Settings):
     return list(defs.assets or []) + list(defs.asset_checks or [])
 
 
+def _quality_error_line(settings: Settings, step: Step) -> str | None:
+    """The one-line data-quality error of a step stopped by a blocking GX check."""
+    from pipeline.quality.store import load_result
+
+    if step.partition is None:
+        return None
+    year = int(step.partition)
+    scopes = [(a, year) for a in step.assets if a in contract.REGISTERS] + [("list_year", year)]
+    with connect(settings.warehouse_path) as con:
+        for scope, y in scopes:
+            result = load_result(con, scope, y)
+            if result is not None and result.has_errors:
+                line = result.error_line()
+                if scope == "list_year":
+                    line += f"; report: {settings.out_path / 'rejected' / str(y) / 'quality'}"
+                return line
+    return None
+
+
 def step_runner(settings: Settings, instance: dg.DagsterInstance | None = None) -> Callable[[Step], None]:
     """A function that materialises one step in process; raises RunFailed with the failure line."""
     defs = _all_definitions(settings)
@@ -99,7 +119,10 @@ def step_runner(settings: Settings, instance: dg.DagsterInstance | None = None) 
             tags={"boliglister/step": step.label},
         )
         if not result.success:
-            raise RunFailed(_failure_line(result), _failure_details(result))
+            line = _failure_line(result)
+            if line.startswith("blocking check"):
+                line = _quality_error_line(settings, step) or line
+            raise RunFailed(line, _failure_details(result))
 
     return run
 
@@ -174,7 +197,7 @@ def run_list_years(
     if progress:
         progress(first.label, 0, 0)
     run(first)
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+    with connect(settings.warehouse_path) as con:
         steps = plan_steps(settings, requested, con)
     total = len(steps) + 1
     for i, step in enumerate(steps, start=2):
@@ -216,7 +239,7 @@ def run_check(settings: Settings, year: int | None = None) -> tuple[int, Path, s
         result.add_error_line(str(exc)) if hasattr(result, "add_error_line") else None
         folder.mkdir(parents=True, exist_ok=True)
         return 1, folder, str(exc)
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+    with connect(settings.warehouse_path) as con:
         result = quality.validate_inputs(con, year)
     quality.write_quality_report([result], folder)
     return (1 if result.has_errors else 0), folder, result.error_line()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -17,9 +19,16 @@ def sql_text(name: str) -> str:
     return path.read_text(encoding="utf-8")
 
 
-def connect(path: str | Path) -> duckdb.DuckDBPyConnection:
+@contextmanager
+def connect(path: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to the warehouse file that is closed on success and on error alike (an
+    unclosed connection keeps the file locked for the rest of the process)."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    return duckdb.connect(str(path))
+    con = duckdb.connect(str(path))
+    try:
+        yield con
+    finally:
+        con.close()
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
@@ -37,9 +46,11 @@ def replace_rows(
     key_value: Any,
     select_sql: str,
     params: dict[str, Any] | None = None,
+    *,
+    own_transaction: bool = True,
 ) -> int:
     """Replace the rows of `table` where key_column = key_value (see `replace_partition`)."""
-    return replace_partition(con, table, {key_column: key_value}, select_sql, params)
+    return replace_partition(con, table, {key_column: key_value}, select_sql, params, own_transaction=own_transaction)
 
 
 def replace_partition(
@@ -48,10 +59,12 @@ def replace_partition(
     keys: dict[str, Any],
     select_sql: str,
     params: dict[str, Any] | None = None,
+    *,
+    own_transaction: bool = True,
 ) -> int:
     """Replace the rows of `table` matching `keys` (column -> value) by the rows of `select_sql`.
 
-    Runs inside the caller's transaction (or its own when there is none), so a rerun never
+    Runs in its own transaction (or, with own_transaction=False, in the caller's), so a rerun never
     duplicates and a failure leaves the table as it was. The table is created from the query's
     schema on first use. Returns the number of rows inserted. Values are always bound as
     parameters; table and column names come from the code, never from input data.
@@ -59,12 +72,9 @@ def replace_partition(
     params = dict(params or {})
     key_params = {f"__k{i}": v for i, v in enumerate(keys.values())}
     where = " and ".join(f"{col} = $__k{i}" for i, col in enumerate(keys)) or "true"
-    own_tx = False
-    try:
+    own_tx = own_transaction
+    if own_tx:
         con.execute("begin transaction")
-        own_tx = True
-    except duckdb.TransactionException:
-        pass  # already inside a transaction
     try:
         if not table_exists(con, table):
             con.execute(f"create table {table} as select * from ({select_sql}) where false", params)

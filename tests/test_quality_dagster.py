@@ -68,6 +68,17 @@ def _run(tmp_path: Path, db: Path):
     return result, evals
 
 
+def _stored(tmp_path: Path):
+    """The list-year validation kept in the warehouse by the `areas` check."""
+    import duckdb
+
+    from pipeline.quality.store import load_result
+
+    dbs = sorted(tmp_path.rglob("*.duckdb"))
+    with duckdb.connect(str(dbs[0])) as con:
+        return load_result(con, "list_year", 2024)
+
+
 def _all_files_text(root: Path) -> str:
     return "\n".join(
         p.read_bytes().decode("utf-8", "replace") for p in root.rglob("*") if p.is_file() and p.suffix != ".duckdb"
@@ -79,8 +90,9 @@ def test_clean_run_publishes_and_writes_report(tmp_path):
     assert result.success and PUBLISHED == ["2024"]
     assert all(e.passed for e in evals.values())
     assert ("bef", "bef_alder_in_0_125") in evals and ("areas", "coverage_akm_last") in evals
-    summary = json.loads((tmp_path / "out" / "2024" / "quality" / "summary.json").read_text())
-    assert summary["has_errors"] is False and summary["summary"]["failed_warnings"] == 0
+    stored = _stored(tmp_path)  # kept for the report that the publication asset writes
+    assert not stored.has_errors and not stored.has_warnings
+    assert not (tmp_path / "out" / "rejected").exists()
 
 
 def test_error_stops_the_run(tmp_path):
@@ -102,7 +114,8 @@ def test_output_error_stops_publication_but_reports(tmp_path):
     e = evals[("areas", "areas_output_eligible_iff_1000")]
     assert not e.passed and e.severity == dg.AssetCheckSeverity.ERROR
     assert e.metadata["areas_2024"].value == "B2"
-    summary = json.loads((tmp_path / "out" / "2024" / "quality" / "summary.json").read_text())
+    assert not (tmp_path / "out" / "2024").exists()  # nothing under OUT/Y: the last good outputs stay
+    summary = json.loads((tmp_path / "out" / "rejected" / "2024" / "quality" / "summary.json").read_text())
     assert summary["has_errors"] is True
     assert summary["error_line"].startswith("column eligible, year 2024: data-quality error in table areas.csv")
 
@@ -114,8 +127,8 @@ def test_warning_is_reported_and_the_run_goes_on(tmp_path):
     e = evals[("areas", "coverage_null_address")]
     assert not e.passed and e.severity == dg.AssetCheckSeverity.WARN
     assert e.metadata["observed_2024"].value == "observed 0.1"
-    summary = json.loads((tmp_path / "out" / "2024" / "quality" / "summary.json").read_text())
-    assert summary["has_errors"] is False and summary["summary"]["failed_warnings"] == 1
+    stored = _stored(tmp_path)
+    assert not stored.has_errors and [o.check for o in stored.warnings] == ["null_address"]
 
 
 def test_no_identifier_in_any_file_or_check_result(tmp_path):

@@ -12,8 +12,6 @@ The SQL is in sql/, the exact decisions in pipeline.criteria, the history in pip
 """
 
 
-from pathlib import Path
-
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
@@ -21,6 +19,7 @@ from assets.partitions import years
 from assets.resources import Settings
 from pipeline import calculate
 from pipeline.rules import ruleset_for
+from pipeline.warehouse import connect
 
 GROUP = "calculation"
 
@@ -36,8 +35,7 @@ def _same() -> dg.TimeWindowPartitionMapping:
 
 
 def _connect(warehouse: DuckDBResource):
-    Path(warehouse.database).parent.mkdir(parents=True, exist_ok=True)
-    return warehouse.get_connection()
+    return connect(warehouse.database)
 
 
 def _rules(settings: Settings, list_year: int):

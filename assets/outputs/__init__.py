@@ -15,6 +15,8 @@ from assets.resources import Settings
 from pipeline import __version__, calculate, contract, outputs, reference
 from pipeline.errors import InputError
 from pipeline.ingest import file_sha256
+from pipeline.quality.store import load_result
+from pipeline.warehouse import connect
 
 GROUP = "publication"
 
@@ -59,7 +61,7 @@ def publication(
 
     started = dt.datetime.now(dt.timezone.utc)
     y = int(context.partition_key)
-    with warehouse.get_connection() as con:
+    with connect(warehouse.database) as con:
         areas = calculate.stored_areas(con, y)
         if areas is None:
             raise InputError(f"list year {y} was not computed with the boundaries in use", year=y)
@@ -67,13 +69,19 @@ def publication(
         prev = calculate.stored_areas(con, y - 1)
         counts = calculate.list_counts_over_years(con, y)
         parcels = con.sql("select area_id, ejerlavskode, matrikelnr from stg_parcels order by all").pl()
-        inputs_quality = quality.validate_inputs(con, y)
+        # the results of the checks that ran on the register assets and on `areas`
+        results = []
+        for table, year in contract.needed_registers(y):
+            stored = load_result(con, table, year)
+            results.append(stored if stored is not None else quality.validate_register(con, table, year))
+        stored = load_result(con, "list_year", y)
+        if stored is None:  # the checks were not run (e.g. a direct materialize without them)
+            stored = quality.validate_list_year_inputs(con, y) + quality.validate_outputs(areas, prev)
+        results.append(stored)
         meta = con.execute(
             "select boundary_version, ruleset, history_sources from meta_areas where list_year = $y", {"y": y}
         ).fetchall()[0]
         inputs = _inputs_read(con, settings, y)
-    outputs_quality = quality.validate_outputs(areas, prev)
-    results = [inputs_quality, outputs_quality]
     for r in results:
         r.raise_for_errors()  # error severity: nothing is published
     ruleset = national["ruleset"]

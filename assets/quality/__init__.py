@@ -4,8 +4,12 @@
   year): the table's suite on its counts for that year.
 - On the `areas` asset (partition = list year): the list-year input suites (coverage, boundaries,
   residents per area, history) and the output suites (`areas_output`, `list_counts` against
-  Y-1); this check also writes the report `OUT/Y/quality/` (index.html, summary.json) with every
-  suite for the year, so a stopped run still shows why.
+  Y-1). The register suites already ran on the register assets and are not repeated.
+
+Every result is kept in the warehouse (`meta_quality`), and the `publication` asset writes the
+report `OUT/Y/quality/` from them with the other outputs. When an error stops the run, the
+report goes to `OUT/rejected/Y/quality/` instead, so a stopped run shows why while the last good
+`OUT/Y/` stays exactly as it was.
 
 One AssetCheckSpec per expectation, named `<suite>_<id>`. Error-severity expectations are
 blocking (a failure stops everything downstream, so nothing is published); warnings are
@@ -90,10 +94,14 @@ def _register_check(table: str) -> dg.AssetChecksDefinition:
     def _check(context: dg.AssetCheckExecutionContext, warehouse: DuckDBResource):
         from pipeline.quality import QualityResult, validate_register
 
+        from pipeline.quality.store import save_result
+
         result = QualityResult()
         with warehouse.get_connection() as con:
             for year in _years_of(context, con, f"stg_{table}", "year"):
-                result.extend(validate_register(con, table, year))
+                year_result = validate_register(con, table, year)
+                save_result(con, table, year, year_result)
+                result.extend(year_result)
         if result.has_errors:
             context.log.error(result.error_line())
         yield from _results(key, [table], result)
@@ -119,10 +127,12 @@ def _previous_areas(con, settings: Settings, list_year: int):
 @dg.multi_asset_check(
     name="areas_quality",
     specs=_specs(AREAS_KEY, [*LIST_YEAR_INPUT_SUITES, *OUTPUT_SUITES]),
-    description="Coverage, boundaries, history and output GX suites for the list year; writes OUT/Y/quality/.",
+    description="Coverage, boundaries, history and output GX suites for the list year.",
 )
 def areas_quality(context: dg.AssetCheckExecutionContext, settings: Settings, warehouse: DuckDBResource):
-    from pipeline.quality import validate_inputs, validate_outputs, write_quality_report
+    from pipeline.contract import needed_registers
+    from pipeline.quality import validate_list_year_inputs, validate_outputs, write_quality_report
+    from pipeline.quality.store import load_result, save_result
     from pipeline.warehouse import table_exists
 
     with warehouse.get_connection() as con:
@@ -130,22 +140,25 @@ def areas_quality(context: dg.AssetCheckExecutionContext, settings: Settings, wa
         if not years:
             raise dg.Failure("no list year to validate: mart_areas is empty and the run has no partition")
         list_year = years[0]
-        inputs = validate_inputs(con, list_year)
+        inputs = validate_list_year_inputs(con, list_year)
         if table_exists(con, "mart_areas"):
             areas = con.execute("select * from mart_areas where list_year = ?", [list_year]).df()
         else:
             areas = None
         prev = _previous_areas(con, settings, list_year)
-    outputs = validate_outputs(areas, prev) if areas is not None else None
-    results = [inputs] + ([outputs] if outputs is not None else [])
-    out_dir = Path(settings.out_path) / str(list_year) / "quality"
-    write_quality_report(results, out_dir)
-    merged = inputs + (outputs if outputs is not None else type(inputs)())
+        outputs = validate_outputs(areas, prev) if areas is not None else None
+        merged = inputs + (outputs if outputs is not None else type(inputs)())
+        save_result(con, "list_year", list_year, merged)
+        registers = [load_result(con, t, y) for t, y in needed_registers(list_year)]
+    if merged.has_errors:
+        # nothing will be published: the report of the stopped run goes beside, not into, OUT/Y
+        out_dir = Path(settings.out_path) / "rejected" / str(list_year) / "quality"
+        write_quality_report([r for r in registers if r is not None] + [merged], out_dir)
+        context.log.error(f"quality report of the stopped run: {out_dir}")
     for o in merged.warnings:
         context.log.warning(f"{o.suite}.{o.check} ({o.table}, {o.year}): {o.observed_text()}")
     if merged.has_errors:
         context.log.error(merged.error_line())
-    context.log.info(f"quality report written to {out_dir}")
     yield from _results(AREAS_KEY, [*LIST_YEAR_INPUT_SUITES, *OUTPUT_SUITES], merged)
 
 

@@ -119,3 +119,21 @@ class QualityResult:
             "failed_errors": len(self.errors),
             "failed_warnings": len(self.warnings),
         }
+
+
+def result_to_json(result: QualityResult) -> str:
+    """A QualityResult as JSON (aggregates only), to keep it in the warehouse between steps."""
+    import json
+
+    return json.dumps([o.as_dict() for o in result.outcomes], sort_keys=True)
+
+
+def result_from_json(text: str) -> QualityResult:
+    import json
+
+    outcomes = []
+    for d in json.loads(text):
+        d = dict(d)
+        d["areas"] = tuple(d.get("areas", ()))
+        outcomes.append(Outcome(**d))
+    return QualityResult(outcomes)
