@@ -11,22 +11,43 @@ from pipeline.warehouse import replace_partition
 TABLE = "meta_quality"
 
 
-def save_result(con: duckdb.DuckDBPyConnection, scope: str, year: int, result: QualityResult) -> None:
-    """scope: a register table name (year = data year) or "list_year" (year = list year)."""
+def save_result(
+    con: duckdb.DuckDBPyConnection, scope: str, year: int, result: QualityResult, source_sha256: str | None = None
+) -> None:
+    """scope: a register table name (year = data year) or "list_year" (year = list year).
+    `source_sha256`: the ingested file the result is about (a register's result is reused while
+    the same file stays ingested)."""
     replace_partition(
         con,
         TABLE,
         {"scope": scope, "year": year},
-        "select cast($scope as varchar) as scope, cast($year as integer) as year, cast($j as varchar) as outcomes",
-        {"scope": scope, "year": year, "j": result_to_json(result)},
+        "select cast($scope as varchar) as scope, cast($year as integer) as year, "
+        "cast($sha as varchar) as source_sha256, cast($j as varchar) as outcomes",
+        {"scope": scope, "year": year, "sha": source_sha256, "j": result_to_json(result)},
     )
 
 
-def load_result(con: duckdb.DuckDBPyConnection, scope: str, year: int) -> QualityResult | None:
+def load_result(
+    con: duckdb.DuckDBPyConnection, scope: str, year: int, source_sha256: str | None = None
+) -> QualityResult | None:
+    """The stored result; with `source_sha256`, only if it was computed on that same file."""
     try:
         rows = con.execute(
-            f"select outcomes from {TABLE} where scope = $scope and year = $year", {"scope": scope, "year": year}
+            f"select outcomes, source_sha256 from {TABLE} where scope = $scope and year = $year",
+            {"scope": scope, "year": year},
         ).fetchall()
     except duckdb.CatalogException:
         return None
-    return result_from_json(rows[0][0]) if rows else None
+    if not rows or (source_sha256 is not None and rows[0][1] != source_sha256):
+        return None
+    return result_from_json(rows[0][0])
+
+
+def ingested_sha256(con: duckdb.DuckDBPyConnection, table: str, year: int) -> str | None:
+    try:
+        rows = con.execute(
+            "select sha256 from meta_ingest where table_name = $t and year = $y", {"t": table, "y": year}
+        ).fetchall()
+    except duckdb.CatalogException:
+        return None
+    return rows[0][0] if rows else None
