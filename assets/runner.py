@@ -213,6 +213,7 @@ def run_check(settings: Settings, year: int | None = None) -> tuple[int, Path, s
     Returns (exit code, report folder, error line). The report goes to OUT/check/Y/quality/.
     """
     from pipeline import quality
+    from pipeline.quality.store import load_result
 
     if year is None:
         computable = calculate.computable_list_years(settings.data_path)
@@ -234,12 +235,22 @@ def run_check(settings: Settings, year: int | None = None) -> tuple[int, Path, s
         for y, tables in sorted(by_year.items()):
             run(Step(f"ingest {y}", tuple(t for t in contract.REGISTERS if t in tables), str(y)))
     except RunFailed as exc:
-        # a blocking ingestion check: report it as the single error of the check
-        result = quality.QualityResult()
-        result.add_error_line(str(exc)) if hasattr(result, "add_error_line") else None
-        folder.mkdir(parents=True, exist_ok=True)
-        return 1, folder, str(exc)
+        # a blocking check at ingestion: the report holds what was validated before it stopped
+        line = str(exc)
+        done = []
+        with connect(settings.warehouse_path) as con:
+            for table, y in contract.needed_registers(year):
+                stored = load_result(con, table, y)
+                if stored is not None:
+                    done.append(stored)
+        quality.write_quality_report(done, folder)
+        return 1, folder, line
     with connect(settings.warehouse_path) as con:
-        result = quality.validate_inputs(con, year)
+        # the register suites ran as checks of the ingestion steps (kept in the warehouse)
+        result = quality.QualityResult()
+        for table, y in contract.needed_registers(year):
+            stored = load_result(con, table, y)
+            result.extend(stored if stored is not None else quality.validate_register(con, table, y))
+        result.extend(quality.validate_list_year_inputs(con, year))
     quality.write_quality_report([result], folder)
     return (1 if result.has_errors else 0), folder, result.error_line()

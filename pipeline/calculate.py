@@ -108,8 +108,16 @@ def boundary_version(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def build_residents(con: duckdb.DuckDBPyConnection, year: int) -> int:
-    """int_residents for 1 January `year`."""
-    return run_sql_table(con, "int_residents", {"year": year}, {"year": year})
+    """int_residents for 1 January `year` (and the boundary version it was placed with)."""
+    n = run_sql_table(con, "int_residents", {"year": year}, {"year": year})
+    replace_partition(
+        con,
+        "meta_residents",
+        {"year": year},
+        "select cast($y as integer) as year, cast($v as varchar) as boundary_version",
+        {"y": year, "v": boundary_version(con)},
+    )
+    return n
 
 
 def build_yearly_counts(con: duckdb.DuckDBPyConnection, data_year: int, rulesets: list[RuleSet]) -> dict:

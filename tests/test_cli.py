@@ -180,3 +180,42 @@ def test_corrected_boundaries_reuse_the_ingested_registers(first_run, data_dir):
         rows = {r["area_id"]: r for r in csv.DictReader(fh)}
     assert (rows["B"]["residents"], rows["B"]["eligible"]) == ("1020", "true")  # C's 20 moved to B
     assert (rows["C"]["residents"], rows["C"]["eligible"]) == ("0", "false")
+
+
+def test_check_passes_on_good_data_and_writes_the_report(data_dir, tmp_path):
+    result = CliRunner().invoke(main, ["check", "--data", str(data_dir), "--out", str(tmp_path), "--year", str(Y)])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "check" / str(Y) / "quality" / "summary.json").read_text())
+    assert summary["has_errors"] is False
+    assert (tmp_path / "check" / str(Y) / "quality" / "index.html").is_file()
+
+
+def test_check_exits_1_on_an_error_and_names_file_column_year(data_dir, tmp_path):
+    import polars as pl
+
+    broken = tmp_path / "data"
+    shutil.copytree(data_dir, broken)
+    bef = pl.read_parquet(broken / "registers" / "bef_2021.parquet")
+    bef.with_columns(pl.when(pl.int_range(pl.len()) == 0).then(130).otherwise(pl.col("alder")).alias("alder")).write_parquet(
+        broken / "registers" / "bef_2021.parquet"
+    )
+    result = CliRunner().invoke(main, ["check", "--data", str(broken), "--out", str(tmp_path / "o"), "--year", str(Y)])
+    assert result.exit_code == 1
+    line = result.output.strip().splitlines()[-1]
+    assert "bef_2021.parquet" in line and "column alder" in line and "year 2021" in line
+
+
+def test_rule_set_switch_2020_to_2021(data_dir, tmp_path):
+    """The same registers under the rule set of 2020 and 2021: combined letting exists only
+    until 2020, prevention only from 2021, and the Danish list names follow the rule set."""
+    out = tmp_path / "o"
+    for rules in ("2018", "2021"):
+        result = CliRunner().invoke(main, ["run", "--year", str(Y), "--data", str(data_dir), "--out", str(out / rules),
+                                           "--rules", rules, "--quiet"])  # fmt: skip
+        assert result.exit_code == 0, result.output
+    r18 = {r["area_id"]: r for r in csv.DictReader((out / "2018" / str(Y) / "areas.csv").open(encoding="utf-8"))}
+    r21 = {r["area_id"]: r for r in csv.DictReader((out / "2021" / str(Y) / "areas.csv").open(encoding="utf-8"))}
+    assert (r18["A"]["ruleset"], r21["A"]["ruleset"]) == ("2018", "2021")
+    assert (r18["A"]["combined_letting"], r21["A"]["combined_letting"]) == ("true", "false")  # labour share 100 %
+    assert json.loads((out / "2018" / str(Y) / "national.json").read_text())["prevention_conviction_threshold"] is None
+    assert json.loads((out / "2021" / str(Y) / "national.json").read_text())["prevention_conviction_threshold"] is not None

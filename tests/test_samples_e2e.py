@@ -157,3 +157,49 @@ def test_compare_the_two_boundary_versions(official, corrected, tmp_path):
     b = {r["area_id"]: r for r in read(corrected / "2024" / "areas.csv")}
     changed = {i for i in set(a) & set(b) if a[i]["residents"] != b[i]["residents"]}
     assert changed <= ids
+
+
+def _texts(root: Path):
+    """The text of every file a run wrote (inside the workbook's zip, and the Parquet as CSV);
+    the warehouse is internal and holds person-level rows by design."""
+    import zipfile
+
+    import polars as pl
+
+    for p in sorted(root.rglob("*")):
+        if not p.is_file() or p.suffix in (".duckdb", ".wal"):
+            continue
+        if p.suffix == ".xlsx":
+            with zipfile.ZipFile(p) as z:
+                for name in z.namelist():
+                    yield f"{p}:{name}", z.read(name).decode("utf-8", "replace")
+        elif p.suffix == ".parquet":
+            yield str(p), pl.read_parquet(p).write_csv()
+        else:
+            yield str(p), p.read_bytes().decode("utf-8", "replace")
+
+
+def test_no_person_level_value_in_any_output_file(official, corrected):
+    import re
+
+    import polars as pl
+
+    reg = SAMPLES / "registers"
+    pnrs: set[str] = set()
+    addresses: set[str] = set()
+    incomes: set[str] = set()
+    for y in range(2012, 2025):
+        bef = pl.read_parquet(reg / f"bef_{y}.parquet", columns=["pnr", "adresse_id"])
+        pnrs.update(bef["pnr"].to_list())
+        addresses.update(a for a in bef["adresse_id"].to_list() if a)
+        inc = pl.read_parquet(reg / f"ind_{y}.parquet", columns=["perindkialt_13"])["perindkialt_13"].drop_nulls()
+        incomes.update(repr(float(v)) for v in inc.to_list() if abs(v) >= 1000)
+    assert len(pnrs) > 150_000 and len(addresses) > 60_000
+    leaks = []
+    for root in (official, corrected):
+        for name, text in _texts(root):
+            tokens = set(re.findall(r"[0-9A-Za-z][0-9A-Za-z.\-]*", text))
+            found = (tokens & pnrs) | (tokens & addresses) | (tokens & incomes)
+            if found:
+                leaks.append((name, len(found)))
+    assert leaks == []

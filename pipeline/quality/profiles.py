@@ -8,6 +8,8 @@ with a few derived columns. No person-level value leaves these functions.
 
 from __future__ import annotations
 
+import json
+
 from typing import Any
 
 import duckdb
@@ -111,8 +113,49 @@ COVERAGE_COLUMNS = (
 )
 
 
+COVERAGE_INPUTS = (("bef", 0), ("bef", -1), ("akm", -1), ("akm", -2), ("udda", -1), ("ind", -1),
+                   ("adresser", 0), ("adresser", -1))  # fmt: skip
+
+
+def _coverage_key(con: duckdb.DuckDBPyConnection, list_year: int) -> str | None:
+    """The SHA-256 of every ingested file coverage reads, or None when one is unknown."""
+    if not table_exists(con, "meta_ingest"):
+        return None
+    shas = []
+    for table, offset in COVERAGE_INPUTS:
+        rows = con.execute(
+            "select sha256 from meta_ingest where table_name = $t and year = $y", {"t": table, "y": list_year + offset}
+        ).fetchall()
+        if not rows or rows[0][0] is None:
+            return None
+        shas.append(rows[0][0])
+    return ",".join(shas)
+
+
 def coverage_frame(con: duckdb.DuckDBPyConnection, list_year: int) -> pd.DataFrame:
-    """One row of coverage shares for list year Y (0 where a table is missing)."""
+    """One row of coverage shares for list year Y (0 where a table is missing).
+
+    Coverage depends on the register files only (not on boundaries or rules): it is kept in
+    `meta_coverage` keyed by their SHA-256 and reused while the same files stay ingested."""
+    key = _coverage_key(con, list_year)
+    if key is not None and table_exists(con, "meta_coverage"):
+        rows = con.execute(
+            "select frame from meta_coverage where list_year = $y and inputs = $k", {"y": list_year, "k": key}
+        ).fetchall()
+        if rows:
+            return pd.DataFrame(json.loads(rows[0][0]))
+    frame = _coverage_frame(con, list_year)
+    if key is not None:
+        con.execute("create table if not exists meta_coverage (list_year integer, inputs varchar, frame varchar)")
+        con.execute("delete from meta_coverage where list_year = $y", {"y": list_year})
+        con.execute(
+            "insert into meta_coverage values ($y, $k, $f)",
+            {"y": list_year, "k": key, "f": json.dumps(frame.to_dict("records"))},
+        )
+    return frame
+
+
+def _coverage_frame(con: duckdb.DuckDBPyConnection, list_year: int) -> pd.DataFrame:
     needed = ("stg_bef", "stg_akm", "stg_udda", "stg_ind", "stg_adresser")
     if not all(table_exists(con, t) for t in needed):
         present = {t: table_exists(con, t) for t in needed}
@@ -183,15 +226,23 @@ def residents_frame(con: duckdb.DuckDBPyConnection, list_year: int) -> pd.DataFr
     cols = ["area_id", "parcels", "parcels_without_address", "residents", "residents_prev", "residents_change"]
     if not all(table_exists(con, t) for t in ("stg_areas", "stg_parcels", "stg_bef", "stg_adresser")):
         return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
-    sql = """
-    with parcel_addr as (
-      select p.area_id, p.ejerlavskode, p.matrikelnr,
-             count(a.adresse_id) as n_addr
-      from stg_parcels p
-      left join stg_adresser a
-        on a.ejerlavskode = p.ejerlavskode and a.matrikelnr = p.matrikelnr and a.year = $y
-      group by all
-    ),
+    if table_exists(con, "meta_residents") and table_exists(con, "meta_boundaries"):
+        # the pipeline already placed each person in an area (int_residents) with these boundaries
+        have = {r[0] for r in con.execute(
+            "select year from meta_residents where year in ($y, $y - 1) "
+            "and boundary_version = (select max(version) from meta_boundaries)", {"y": list_year}
+        ).fetchall()}  # fmt: skip
+        if have == {list_year, list_year - 1}:
+            return con.execute(_RESIDENTS_SQL.replace("__RES__", _RES_FROM_INT), {"y": list_year}).df()
+    return con.execute(_RESIDENTS_SQL.replace("__RES__", _RES_FROM_STG), {"y": list_year}).df()
+
+
+_RES_FROM_INT = """
+    res as (
+      select year, area_id, count(*) as n from int_residents where year in ($y, $y - 1) group by all
+    )"""
+
+_RES_FROM_STG = """
     addr_area as (
       select a.year, a.adresse_id, p.area_id
       from stg_adresser a join stg_parcels p using (ejerlavskode, matrikelnr)
@@ -202,7 +253,18 @@ def residents_frame(con: duckdb.DuckDBPyConnection, list_year: int) -> pd.DataFr
       from stg_bef b join addr_area x on x.adresse_id = b.adresse_id and x.year = b.year
       where b.year in ($y, $y - 1)
       group by all
-    )
+    )"""
+
+_RESIDENTS_SQL = """
+    with parcel_addr as (
+      select p.area_id, p.ejerlavskode, p.matrikelnr,
+             count(a.adresse_id) as n_addr
+      from stg_parcels p
+      left join stg_adresser a
+        on a.ejerlavskode = p.ejerlavskode and a.matrikelnr = p.matrikelnr and a.year = $y
+      group by all
+    ),
+    __RES__
     select ar.area_id,
            coalesce((select count(*) from parcel_addr pa where pa.area_id = ar.area_id), 0) as parcels,
            coalesce((select count(*) from parcel_addr pa where pa.area_id = ar.area_id and pa.n_addr = 0), 0)
@@ -216,7 +278,6 @@ def residents_frame(con: duckdb.DuckDBPyConnection, list_year: int) -> pd.DataFr
     left join res r0 on r0.area_id = ar.area_id and r0.year = $y - 1
     order by ar.area_id
     """
-    return con.execute(sql, {"y": list_year}).df()
 
 
 def history_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
