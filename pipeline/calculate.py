@@ -21,7 +21,7 @@ from pipeline.criteria import Metrics, classify, income_ratio, share, two_year_m
 from pipeline.errors import InputError
 from pipeline.history import YearStatus, file_statuses, history_flags, plan_sources
 from pipeline.rules import RuleSet, ruleset_for
-from pipeline.warehouse import replace_partition, run_sql_table, sql_text
+from pipeline.warehouse import replace_partition, run_sql_table, sql_text, table_exists
 
 AREAS_COLUMNS = [
     "area_id", "area_name", "kom", "region", "list_year", "ruleset", "residents", "eligible",
@@ -149,8 +149,31 @@ def build_list_counts(con: duckdb.DuckDBPyConnection, list_year: int, rules: Rul
         "income_max": p["income_max"],
         "student_group": p["student_group"],
     }
-    n_income = run_sql_table(con, "int_income_population", keys, income_params)
-    regions = run_sql_table(con, "int_region_income", keys, {"list_year": list_year, "params_key": p["params_key"]})
+    inputs = _input_hashes(con, [("bef", list_year), ("ind", list_year - 1), ("akm", list_year - 1),
+                                 ("ref_socio13", None), ("ref_municipalities", None)])  # fmt: skip
+    reuse = inputs is not None and _fetch(
+        con,
+        "select count(*) from meta_income where list_year = $y and params_key = $k and inputs = $i",
+        {"y": list_year, "k": p["params_key"], "i": inputs},
+    ) == [(1,)] if table_exists(con, "meta_income") else False
+    if reuse:
+        # the income population does not depend on the boundaries: kept while its inputs are unchanged
+        n_income = _fetch(con, "select count(*) from int_income_population where list_year = $y and params_key = $k",
+                          {"y": list_year, "k": p["params_key"]})[0][0]  # fmt: skip
+        regions = _fetch(con, "select count(*) from int_region_income where list_year = $y and params_key = $k",
+                         {"y": list_year, "k": p["params_key"]})[0][0]  # fmt: skip
+    else:
+        n_income = run_sql_table(con, "int_income_population", keys, income_params)
+        regions = run_sql_table(con, "int_region_income", keys, {"list_year": list_year, "params_key": p["params_key"]})
+        if inputs is not None:
+            replace_partition(
+                con,
+                "meta_income",
+                keys,
+                "select cast($list_year as integer) as list_year, cast($params_key as varchar) as params_key, "
+                "cast($inputs as varchar) as inputs",
+                {**keys, "inputs": inputs},
+            )
     list_params_ = {
         "list_year": list_year,
         "params_key": p["params_key"],
@@ -160,6 +183,23 @@ def build_list_counts(con: duckdb.DuckDBPyConnection, list_year: int, rules: Rul
     }
     areas = run_sql_table(con, "int_list_counts", keys, list_params_)
     return {"income_population": n_income, "regions": regions, "areas": areas}
+
+
+def _input_hashes(con: duckdb.DuckDBPyConnection, inputs: list[tuple[str, int | None]]) -> str | None:
+    """The SHA-256 of the ingested files behind `inputs` (table, year); None if one is unknown."""
+    if not table_exists(con, "meta_ingest"):
+        return None
+    out = []
+    for table, year in inputs:
+        rows = _fetch(
+            con,
+            "select sha256 from meta_ingest where table_name = $t and year is not distinct from $y",
+            {"t": table, "y": year},
+        )
+        if not rows or rows[0][0] is None:
+            return None
+        out.append(rows[0][0])
+    return ",".join(out)
 
 
 @dataclass
