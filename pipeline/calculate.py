@@ -23,15 +23,7 @@ from pipeline.history import YearStatus, file_statuses, history_flags, plan_sour
 from pipeline.rules import RuleSet, ruleset_for
 from pipeline.warehouse import replace_partition, run_sql_table, sql_text, table_exists
 
-AREAS_COLUMNS = [
-    "area_id", "area_name", "kom", "region", "list_year", "ruleset", "residents", "eligible",
-    "labour_share", "labour_share_prev", "labour_share_last",
-    "conviction_share", "conviction_share_prev", "conviction_share_last", "conviction_ratio",
-    "basic_edu_share", "area_mean_income", "region_mean_income", "income_ratio", "nonwestern_share",
-    "crit_labour", "crit_conviction", "crit_education", "crit_income", "crit_nonwestern", "n_criteria",
-    "vulnerable", "parallel", "transformation", "prevention", "combined_letting",
-    "years_on_parallel_list", "development_plan",
-]  # fmt: skip
+AREAS_COLUMNS = list(contract.AREAS_COLUMNS)
 
 AREAS_SCHEMA: dict[str, Any] = {
     "area_id": pl.String, "area_name": pl.String, "kom": pl.Int32, "region": pl.Int32,

@@ -108,6 +108,17 @@ HISTORY = Table(
 )
 HISTORY_LISTS = ("parallel", "transformation")
 
+# The columns of areas.csv, in order (spec/OUTPUTS.md).
+AREAS_COLUMNS = (
+    "area_id", "area_name", "kom", "region", "list_year", "ruleset", "residents", "eligible",
+    "labour_share", "labour_share_prev", "labour_share_last",
+    "conviction_share", "conviction_share_prev", "conviction_share_last", "conviction_ratio",
+    "basic_edu_share", "area_mean_income", "region_mean_income", "income_ratio", "nonwestern_share",
+    "crit_labour", "crit_conviction", "crit_education", "crit_income", "crit_nonwestern", "n_criteria",
+    "vulnerable", "parallel", "transformation", "prevention", "combined_letting",
+    "years_on_parallel_list", "development_plan",
+)  # fmt: skip
+
 # Extensions in order of preference when several exist for one table and year.
 REGISTER_EXTENSIONS = (".parquet", ".csv", ".sas7bdat")
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+from pipeline.contract import AREAS_COLUMNS
 
 Y = 2024
 PNRS = [f"P{i:07d}" for i in range(1, 11)]
@@ -64,15 +65,6 @@ def build(path: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
-AREAS_COLUMNS = [
-    "area_id", "area_name", "kom", "region", "list_year", "ruleset", "residents", "eligible",
-    "labour_share", "labour_share_prev", "labour_share_last",
-    "conviction_share", "conviction_share_prev", "conviction_share_last", "conviction_ratio",
-    "basic_edu_share", "area_mean_income", "region_mean_income", "income_ratio", "nonwestern_share",
-    "crit_labour", "crit_conviction", "crit_education", "crit_income", "crit_nonwestern", "n_criteria",
-    "vulnerable", "parallel", "transformation", "prevention", "combined_letting",
-    "years_on_parallel_list", "development_plan",
-]
 
 
 def areas_table(list_year: int = Y) -> pd.DataFrame:

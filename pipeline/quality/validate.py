@@ -11,6 +11,7 @@ from pipeline.contract import needed_registers
 from pipeline.quality import profiles
 from pipeline.quality.gx_runner import run_suite
 from pipeline.quality.result import QualityResult
+from pipeline.contract import AREAS_COLUMNS
 
 LIST_FLAGS = ("vulnerable", "parallel", "transformation", "prevention")
 CRIT_FLAGS = ("crit_labour", "crit_conviction", "crit_education", "crit_income", "crit_nonwestern")
@@ -108,15 +109,6 @@ def output_frame(areas: Any) -> pd.DataFrame:
     return pd.concat([df, derived], axis=1)
 
 
-AREAS_COLUMNS = (
-    "area_id", "area_name", "kom", "region", "list_year", "ruleset", "residents", "eligible",
-    "labour_share", "labour_share_prev", "labour_share_last",
-    "conviction_share", "conviction_share_prev", "conviction_share_last", "conviction_ratio",
-    "basic_edu_share", "area_mean_income", "region_mean_income", "income_ratio", "nonwestern_share",
-    "crit_labour", "crit_conviction", "crit_education", "crit_income", "crit_nonwestern", "n_criteria",
-    "vulnerable", "parallel", "transformation", "prevention", "combined_letting",
-    "years_on_parallel_list", "development_plan",
-)
 
 
 def _areas_columns(df: pd.DataFrame) -> pd.DataFrame:
