@@ -8,6 +8,8 @@ from pathlib import Path
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from pipeline import warehouse
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = REPO_ROOT / "data_samples"
 DEFAULT_OUT = Path("output")
@@ -41,7 +43,7 @@ class Settings(dg.ConfigurableResource):
 
 
 def warehouse_for(settings: Settings) -> DuckDBResource:
-    return DuckDBResource(database=str(settings.warehouse_path))
+    return DuckDBResource(database=str(settings.warehouse_path), connection_config=dict(warehouse.CONFIG))
 
 
 def default_settings() -> Settings:

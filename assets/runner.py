@@ -192,7 +192,11 @@ def run_list_years(
             file=str(path),
             year=year,
         )
-    run = step_runner(settings, instance)
+    return _run_steps(settings, requested, step_runner(settings, instance), progress)
+
+
+def _run_steps(settings: Settings, requested: list[int], run: Callable[[Step], None],
+               progress: Callable[[str, int, int], None] | None) -> list[Path]:  # fmt: skip
     first = Step("code lists, boundaries, history", ("reference", "boundaries", "history"), None)
     if progress:
         progress(first.label, 0, 0)

@@ -12,6 +12,10 @@ import duckdb
 
 SQL_DIR = Path(str(resources.files("sql")))
 
+# Every connection to the warehouse in one process must use the same configuration (DuckDB
+# refuses a second connection to an open file with another one); the Dagster resource uses it too.
+CONFIG = {"custom_user_agent": "boliglister"}
+
 
 def sql_text(name: str) -> str:
     """The text of `sql/<name>.sql` (the file is named after the table it creates)."""
@@ -24,7 +28,7 @@ def connect(path: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection to the warehouse file that is closed on success and on error alike (an
     unclosed connection keeps the file locked for the rest of the process)."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path))
+    con = duckdb.connect(str(path), config=CONFIG)
     try:
         yield con
     finally:
