@@ -1,0 +1,64 @@
+"""Where the time of one list year goes, at national scale: every Dagster step of a full run
+(fresh warehouse) and of a rerun with corrected boundaries, summed by kind: ingestion, quality
+checks (GX), calculation, publication. Answers "is validation a small share of the run?".
+
+    uv run python benchmarks/bench_steps.py [--data benchmarks/data/national] [--year 2024]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import dagster as dg
+
+from assets.resources import Settings
+from assets.runner import run_list_years
+
+ROOT = Path(__file__).resolve().parents[1]
+INGESTION = {"reference", "boundaries", "history", "bef", "akm", "udda", "ind", "kraf", "adresser"}
+
+
+def kind(step_key: str) -> str:
+    if step_key.endswith("_quality"):
+        return "quality checks (GX suites)"
+    if step_key in INGESTION:
+        return "ingestion (incl. blocking structural checks)"
+    if step_key == "publication":
+        return "publication (files, workbook, report)"
+    return "calculation (SQL counts, classification, history)"
+
+
+def measure(label: str, settings: Settings, year: int) -> None:
+    instance = dg.DagsterInstance.ephemeral()
+    t0 = time.perf_counter()
+    run_list_years([year], settings, instance=instance)
+    wall = time.perf_counter() - t0
+    by_kind: dict[str, float] = defaultdict(float)
+    for run in instance.get_runs():
+        for stat in instance.get_run_step_stats(run.run_id):
+            if stat.start_time and stat.end_time:
+                by_kind[kind(stat.step_key)] += stat.end_time - stat.start_time
+    steps = sum(by_kind.values())
+    print(f"\n{label}: wall {wall:.1f} s (steps {steps:.1f} s, Dagster and process overhead {wall - steps:.1f} s)")
+    for k, v in sorted(by_kind.items(), key=lambda kv: -kv[1]):
+        print(f"  {k:<52} {v:6.1f} s  {100 * v / wall:5.1f} %")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=ROOT / "benchmarks" / "data" / "national")
+    ap.add_argument("--year", type=int, default=2024)
+    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "steps")
+    args = ap.parse_args()
+    shutil.rmtree(args.out, ignore_errors=True)
+    base = dict(data_dir=str(args.data.resolve()), out_dir=str(args.out.resolve()))
+    measure("full run (fresh warehouse)", Settings(**base), args.year)
+    measure("rerun with corrected boundaries", Settings(**base, boundaries_dir=str((args.data / "boundaries_corrected").resolve())), args.year)
+
+
+if __name__ == "__main__":
+    main()
