@@ -219,3 +219,21 @@ def test_rule_set_switch_2020_to_2021(data_dir, tmp_path):
     assert (r18["A"]["combined_letting"], r21["A"]["combined_letting"]) == ("true", "false")  # labour share 100 %
     assert json.loads((out / "2018" / str(Y) / "national.json").read_text())["prevention_conviction_threshold"] is None
     assert json.loads((out / "2021" / str(Y) / "national.json").read_text())["prevention_conviction_threshold"] is not None
+
+
+def test_the_annual_job_materialises_the_list_year(data_dir, tmp_path):
+    """The scheduled job runs the same runner on the schedule's instance (nested in-process runs)."""
+    import dagster as dg
+
+    from assets.definitions import build_defs
+    from assets.publication import run_config_for
+    from assets.resources import Settings
+
+    settings = Settings(data_dir=str(data_dir), out_dir=str(tmp_path / "o"))
+    job = build_defs(settings).get_job_def("annual_lists")
+    with dg.instance_for_test() as instance:
+        result = job.execute_in_process(run_config=run_config_for(Y), instance=instance)
+        assert result.success
+        steps = {r.tags.get("boliglister/step") for r in instance.get_runs()} - {None}
+    assert f"list year {Y} (publish)" in steps
+    assert (tmp_path / "o" / str(Y) / "areas.csv").is_file()
