@@ -169,3 +169,11 @@ def needed_registers(list_year: int) -> list[tuple[str, int]]:
         ("udda", y - 1),
         ("ind", y - 1),
     ]
+
+
+def polars_schema(table: str, int_dtype: object = None) -> dict:
+    """The contract columns of a register table as a polars schema (ints as `int_dtype`, Int32 by default)."""
+    import polars as pl
+
+    types = {"string": pl.String, "int": int_dtype or pl.Int32, "float": pl.Float64, "bool": pl.Boolean, "date": pl.Date}
+    return {c.name: types[c.type] for c in REGISTERS[table].columns}

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipeline import reference
+from pipeline import contract, reference
 from pipeline.calculate import (
     apply_history,
     build_list_counts,
@@ -25,15 +25,7 @@ from pipeline.calculate import (
 )
 from pipeline.rules import RuleSet, ruleset_in_force
 
-SCHEMAS = {
-    "bef": {"pnr": pl.String, "koen": pl.Int32, "alder": pl.Int32, "ie_type": pl.Int32,
-            "opr_land": pl.String, "kom": pl.Int32, "adresse_id": pl.String},
-    "akm": {"pnr": pl.String, "socio13": pl.Int32},
-    "udda": {"pnr": pl.String, "hfaudd": pl.Int32, "hfaudd_kilde": pl.Int32},
-    "ind": {"pnr": pl.String, "perindkialt_13": pl.Float64, "skattepligtig": pl.Boolean},
-    "kraf": {"pnr": pl.String, "afg_dato": pl.Date, "afg_ger7": pl.String, "afg_afgtyp": pl.Int32},
-    "adresser": {"adresse_id": pl.String, "kom": pl.Int32, "ejerlavskode": pl.Int32, "matrikelnr": pl.String},
-}  # fmt: skip
+SCHEMAS = {table: contract.polars_schema(table) for table in contract.REGISTERS}
 
 
 @dataclass

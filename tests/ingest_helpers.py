@@ -18,6 +18,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from pipeline.contract import REGISTERS, polars_schema
+
 YEAR = 2024
 
 REGISTER_ROWS: dict[str, dict[str, list]] = {
@@ -51,15 +53,7 @@ REGISTER_ROWS: dict[str, dict[str, list]] = {
     },
 }
 
-SCHEMAS: dict[str, dict[str, pl.DataType]] = {
-    "bef": {"pnr": pl.String, "koen": pl.Int64, "alder": pl.Int64, "ie_type": pl.Int64,
-            "opr_land": pl.String, "kom": pl.Int64, "adresse_id": pl.String},
-    "akm": {"pnr": pl.String, "socio13": pl.Int64},
-    "udda": {"pnr": pl.String, "hfaudd": pl.Int64, "hfaudd_kilde": pl.Int64},
-    "ind": {"pnr": pl.String, "perindkialt_13": pl.Float64, "skattepligtig": pl.Boolean},
-    "kraf": {"pnr": pl.String, "afg_dato": pl.Date, "afg_ger7": pl.String, "afg_afgtyp": pl.Int64},
-    "adresser": {"adresse_id": pl.String, "kom": pl.Int64, "ejerlavskode": pl.Int64, "matrikelnr": pl.String},
-}
+SCHEMAS: dict[str, dict[str, pl.DataType]] = {t: polars_schema(t, pl.Int64) for t in REGISTERS}
 
 AREAS_CSV = "area_id,area_name,kom\nA1,Nordparken,101\nA2,Sydparken,147\n"
 PARCELS_CSV = "area_id,ejerlavskode,matrikelnr\nA1,100,1a\nA1,100,2b\nA2,200,9\n"
