@@ -155,6 +155,21 @@ def _record_ingest(con, table_name: str, year: int | None, path: Path, sha: str,
     )
 
 
+def _record_checks(con, table_name: str, year: int, sha: str, checks: dict[str, dict]) -> None:
+    """What the blocking checks measured on the loaded file (counts of failing rows), so the
+    data-quality suites can report them without scanning the table again."""
+    con.execute(
+        "create table if not exists meta_ingest_checks ("
+        " table_name varchar, year integer, sha256 varchar, check_name varchar, failed_rows bigint)"
+    )
+    con.execute("delete from meta_ingest_checks where table_name = $t and year = $y", {"t": table_name, "y": year})
+    for name, r in sorted(checks.items()):
+        con.execute(
+            "insert into meta_ingest_checks values ($t, $y, $s, $c, $n)",
+            {"t": table_name, "y": year, "s": sha, "c": name, "n": int(r["failed_rows"])},
+        )
+
+
 def _scalar(con, sql: str, params: dict[str, Any] | None = None) -> Any:
     return con.execute(sql, params or {}).fetchall()[0][0]
 
@@ -333,6 +348,7 @@ def ingest_register(con: duckdb.DuckDBPyConnection, data_dir: Path, table: str, 
             rows = _replace_year(con, f"stg_{table}", year, sql_text(f"stg_{table}"), {"source": src.view, "year": year})
             checks = _register_checks(con, table, year, rows, path)
             _record_ingest(con, table, year, path, sha, rows)
+            _record_checks(con, table, year, sha, checks)
     finally:
         close_source(con, src)
     return {**base, "rows": rows, "status": "loaded", "checks": checks}

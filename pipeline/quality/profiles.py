@@ -92,14 +92,34 @@ def register_metrics(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, st
     return m
 
 
+def _measured_duplicates(con: duckdb.DuckDBPyConnection, table: str, year: int) -> int | None:
+    """Rows failing the ingestion's unique-key check on the file now loaded, if it was recorded."""
+    if not (REGISTERS[table].key and table_exists(con, "meta_ingest_checks") and table_exists(con, "meta_ingest")):
+        return None
+    rows = con.execute(
+        "select c.failed_rows from meta_ingest_checks c join meta_ingest i "
+        "on i.table_name = c.table_name and i.year = c.year and i.sha256 = c.sha256 "
+        "where c.table_name = $t and c.year = $y and c.check_name = 'unique_key'",
+        {"t": table, "y": year},
+    ).fetchall()
+    return int(rows[0][0]) if rows else None
+
+
 def register_frame(con: duckdb.DuckDBPyConnection, table: str, year: int) -> pd.DataFrame:
     """One row of counts for `stg_<table>` in data year `year` (zeros when the table is absent)."""
     metrics = register_metrics(con, table)
     stg = f"stg_{table}"
     if not table_exists(con, stg):
         return pd.DataFrame([{k: 0 for k in metrics}])
+    measured = _measured_duplicates(con, table, year)
+    params: dict[str, Any] = {"year": year}
+    for k in REGISTERS[table].key:
+        if measured is not None:
+            # the blocking unique-key check of the ingestion counted them on this very file
+            metrics[f"duplicate_{k}"] = "$measured_duplicates"
+            params["measured_duplicates"] = measured
     select = ",\n  ".join(f"{expr} as {name}" for name, expr in metrics.items())
-    row = _scalar_row(con, f"select\n  {select}\nfrom {stg} t where t.year = $year", {"year": year})
+    row = _scalar_row(con, f"select\n  {select}\nfrom {stg} t where t.year = $year", params)
     return pd.DataFrame([{k: (0 if v is None else v) for k, v in row.items()}])
 
 
