@@ -192,7 +192,25 @@ def run_list_years(
             file=str(path),
             year=year,
         )
+    _preload_great_expectations()
     return _run_steps(settings, requested, step_runner(settings, instance), progress)
+
+
+def _preload_great_expectations() -> None:
+    """Import Great Expectations (3-7 s of Python imports) in a background thread while the first
+    steps run, most of whose time is spent in DuckDB outside the GIL; the quality checks then find
+    it imported. A failure here is ignored: the checks import it again and report any error."""
+    import threading
+
+    def load() -> None:
+        try:
+            from pipeline.quality import gx_runner
+
+            gx_runner._batch_definition()
+        except Exception:  # noqa: BLE001
+            pass
+
+    threading.Thread(target=load, name="preload-great-expectations", daemon=True).start()
 
 
 def _run_steps(settings: Settings, requested: list[int], run: Callable[[Step], None],
