@@ -28,7 +28,7 @@ from pipeline import reference as reference_mod
 from pipeline.contract import BOUNDARY_FILES, HISTORY, HISTORY_LISTS, REGISTERS, find_register_file
 from pipeline.errors import InputError
 from pipeline.readers import close_source, open_source
-from pipeline.warehouse import sql_text, table_exists
+from pipeline.warehouse import replace_partition, sql_text, table_exists
 
 # ---------------------------------------------------------------------------------------------
 # The checks, as data. Names are the Dagster asset-check names (assets/ingestion).
@@ -196,16 +196,8 @@ class _Transaction:
 
 
 def _replace_year(con, table: str, year: int, select_sql: str, params: dict[str, Any]) -> int:
-    """Inside the caller's transaction: replace the rows of `table` for `year` by `select_sql`.
-
-    (pipeline.warehouse.replace_rows cannot be used inside an open transaction: its own
-    `begin transaction` fails there, and DuckDB then aborts the outer transaction.)
-    """
-    if not table_exists(con, table):
-        con.execute(f"create table {table} as select * from ({select_sql}) where false", params)
-    con.execute(f"delete from {table} where year = $year", {"year": year})
-    con.execute(f"insert into {table} by name select * from ({select_sql})", params)
-    return int(_scalar(con, f"select count(*) from {table} where year = $year", {"year": year}))
+    """Inside the caller's transaction: replace the rows of `table` for `year` by `select_sql`."""
+    return replace_partition(con, table, {"year": year}, select_sql, params, own_transaction=False)
 
 
 def _fail(problem: str, *, check: str, file: Path, column: str | None, year: int | None) -> InputError:

@@ -43,20 +43,6 @@ def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     )
 
 
-def replace_rows(
-    con: duckdb.DuckDBPyConnection,
-    table: str,
-    key_column: str,
-    key_value: Any,
-    select_sql: str,
-    params: dict[str, Any] | None = None,
-    *,
-    own_transaction: bool = True,
-) -> int:
-    """Replace the rows of `table` where key_column = key_value (see `replace_partition`)."""
-    return replace_partition(con, table, {key_column: key_value}, select_sql, params, own_transaction=own_transaction)
-
-
 def replace_partition(
     con: duckdb.DuckDBPyConnection,
     table: str,

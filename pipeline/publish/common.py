@@ -135,13 +135,10 @@ PREVENTION_CRITERIA: tuple[Criterion, ...] = (
 
 
 def ruleset_in_force(list_year: int) -> str:
-    if list_year < 2014:
-        raise InputError("no rule set of this project covers list years before 2014", year=list_year)
-    if list_year <= 2017:
-        return "2014"
-    if list_year <= 2020:
-        return "2018"
-    return "2021"
+    """The name of the built-in rule set in force for the list year (pipeline.rules decides)."""
+    from pipeline.rules import ruleset_in_force as in_force
+
+    return in_force(list_year).name
 
 
 def base_ruleset(ruleset: str, list_year: int) -> str:
