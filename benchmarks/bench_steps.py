@@ -32,20 +32,26 @@ def kind(step_key: str) -> str:
     return "calculation (SQL counts, classification, history)"
 
 
-def measure(label: str, settings: Settings, year: int) -> None:
+def measure(label: str, settings: Settings, year: int, detail: int = 0) -> None:
     instance = dg.DagsterInstance.ephemeral()
     t0 = time.perf_counter()
     run_list_years([year], settings, instance=instance)
     wall = time.perf_counter() - t0
     by_kind: dict[str, float] = defaultdict(float)
+    by_step: dict[str, float] = defaultdict(float)
     for run in instance.get_runs():
         for stat in instance.get_run_step_stats(run.run_id):
             if stat.start_time and stat.end_time:
                 by_kind[kind(stat.step_key)] += stat.end_time - stat.start_time
+                by_step[stat.step_key] += stat.end_time - stat.start_time
     steps = sum(by_kind.values())
     print(f"\n{label}: wall {wall:.1f} s (steps {steps:.1f} s, Dagster and process overhead {wall - steps:.1f} s)")
     for k, v in sorted(by_kind.items(), key=lambda kv: -kv[1]):
         print(f"  {k:<52} {v:6.1f} s  {100 * v / wall:5.1f} %")
+    if detail:
+        print("  slowest steps:")
+        for k, v in sorted(by_step.items(), key=lambda kv: -kv[1])[:detail]:
+            print(f"    {k:<50} {v:6.1f} s")
 
 
 def main() -> None:
@@ -53,11 +59,12 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=ROOT / "benchmarks" / "data" / "national")
     ap.add_argument("--year", type=int, default=2024)
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "steps")
+    ap.add_argument("--detail", type=int, default=0, help="also print the N slowest steps")
     args = ap.parse_args()
     shutil.rmtree(args.out, ignore_errors=True)
     base = dict(data_dir=str(args.data.resolve()), out_dir=str(args.out.resolve()))
-    measure("full run (fresh warehouse)", Settings(**base), args.year)
-    measure("rerun with corrected boundaries", Settings(**base, boundaries_dir=str((args.data / "boundaries_corrected").resolve())), args.year)
+    measure("full run (fresh warehouse)", Settings(**base), args.year, args.detail)
+    measure("rerun with corrected boundaries", Settings(**base, boundaries_dir=str((args.data / "boundaries_corrected").resolve())), args.year, args.detail)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ import duckdb
 from pipeline import reference as reference_mod
 from pipeline.contract import BOUNDARY_FILES, HISTORY, HISTORY_LISTS, REGISTERS, find_register_file
 from pipeline.errors import InputError
-from pipeline.readers import close_source, open_source
+from pipeline.readers import check_loaded, close_source, open_source
 from pipeline.warehouse import replace_partition, sql_text, table_exists
 
 # ---------------------------------------------------------------------------------------------
@@ -266,6 +266,15 @@ def _unchanged(con, table: str, year: int, sha: str) -> int | None:
     return int(loaded) if loaded == prev[0][1] else None
 
 
+def _assert_scanned(check: str, table: str, year: int, scanned: int, rows: int) -> None:
+    """A check that did not see every loaded row must not pass (a guard against storage bugs such
+    as the one described in pipeline.warehouse.create_table_like)."""
+    if scanned != rows:
+        raise RuntimeError(
+            f"internal error: the check {check} of stg_{table} for {year} saw {scanned} of the {rows} rows loaded"
+        )
+
+
 def _register_checks(con, table: str, year: int, rows: int, path: Path) -> dict[str, dict]:
     """Run the blocking checks on the freshly inserted rows of stg_<table> for `year`.
 
@@ -277,14 +286,13 @@ def _register_checks(con, table: str, year: int, rows: int, path: Path) -> dict[
 
     if spec.key:
         keys = ", ".join(spec.key)
-        dup_rows = int(
-            _scalar(
-                con,
-                f"select coalesce(sum(n), 0) from (select count(*) as n from stg_{table} "
-                f"where year = $y group by {keys} having count(*) > 1)",
-                {"y": year},
-            )
-        )
+        scanned, dup_rows = con.execute(
+            f"select coalesce(sum(n), 0), coalesce(sum(n) filter (where n > 1), 0) "
+            f"from (select count(*) as n from stg_{table} where year = $y group by {keys})",
+            {"y": year},
+        ).fetchall()[0]
+        _assert_scanned(UNIQUE_KEY, table, year, int(scanned), rows)
+        dup_rows = int(dup_rows)
         results[UNIQUE_KEY] = {"passed": dup_rows == 0, "failed_rows": dup_rows}
         if dup_rows:
             failures.append((UNIQUE_KEY, spec.key[0], dup_rows,
@@ -292,8 +300,9 @@ def _register_checks(con, table: str, year: int, rows: int, path: Path) -> dict[
 
     checks = ROW_CHECKS[table]
     if checks:
-        aggs = ", ".join(f"count(*) filter (where {c.bad})" for c in checks)
-        counts = con.execute(f"select {aggs} from stg_{table} where year = $year", {"year": year}).fetchall()[0]
+        aggs = ", ".join(["count(*)", *(f"count(*) filter (where {c.bad})" for c in checks)])
+        scanned, *counts = con.execute(f"select {aggs} from stg_{table} where year = $year", {"year": year}).fetchall()[0]
+        _assert_scanned(CODES_IN_REFERENCE, table, year, int(scanned), rows)
         for c, n in zip(checks, counts):
             n = int(n)
             r = results.setdefault(c.check, {"passed": True, "failed_rows": 0})
@@ -334,10 +343,14 @@ def ingest_register(con: duckdb.DuckDBPyConnection, data_dir: Path, table: str, 
     if not _reference_loaded(con):
         load_reference(con, data_dir)
 
-    src = open_source(con, path, spec, year)  # columns present, types castable, required not empty
+    # columns present, types castable, required not empty (for an exactly typed file: on the loaded rows)
+    src = open_source(con, path, spec, year, defer_exact=True)
     try:
         with _Transaction(con):
             rows = _replace_year(con, f"stg_{table}", year, sql_text(f"stg_{table}"), {"source": src.view, "year": year})
+            if src.deferred:
+                seen = check_loaded(con, src, f"stg_{table} where year = $year", {"year": year})
+                _assert_scanned(COLUMNS_AND_TYPES, table, year, seen, rows)
             checks = _register_checks(con, table, year, rows, path)
             _record_ingest(con, table, year, path, sha, rows)
             _record_checks(con, table, year, sha, checks)

@@ -126,6 +126,19 @@ def column_rules(col: Column, raw_ref: str, duck_type: str) -> tuple[str, str, s
     return f"cast(null as {DUCKDB_TYPES[target]})", f"{raw_ref} is null", wrong
 
 
+def exact_type(col: Column, duck_type: str) -> bool:
+    """The file stores the column in its contract type itself (a Parquet INTEGER for an int, ...):
+    the value is loaded unchanged, so its checks can run on the loaded column instead of in a
+    pass over the file before the load."""
+    return duck_type.upper() == DUCKDB_TYPES[col.type]
+
+
+def loaded_rules(col: Column) -> str:
+    """The validity predicate of an exactly typed column, over the loaded column of that name."""
+    ref = quote_ident(col.name)
+    return f"({ref} is null or isfinite({ref}))" if col.type == "float" else "true"
+
+
 @dataclass
 class Source:
     """One input file exposed to DuckDB: `view` holds the contract columns, normalised."""
@@ -137,6 +150,9 @@ class Source:
     view: str
     raw_types: dict[str, str] = field(default_factory=dict)  # contract column -> stored type
     rows: int = 0
+    # Checks left for the loaded rows (open_source(defer_exact=True), every column exactly typed):
+    # (column, validity predicate over the loaded column, what is wrong). `check_loaded` runs them.
+    deferred: list[tuple[Column, str, str]] = field(default_factory=list)
     _registered: list[str] = field(default_factory=list)
 
     def error(self, problem: str, column: str | None = None) -> InputError:
@@ -210,12 +226,16 @@ def _register_sas(con, path: Path, year: int | None, name: str, usecols: list[st
 
 
 def open_source(
-    con: duckdb.DuckDBPyConnection, path: Path, table: Table, year: int | None = None
+    con: duckdb.DuckDBPyConnection, path: Path, table: Table, year: int | None = None, *, defer_exact: bool = False
 ) -> Source:
     """Expose `path` (a file of `table`) to `con` as views; check columns and types.
 
     Raises InputError for a missing or unreadable file, a missing column, values that are
     not of the contract type, or empty values in a required column. Call `close_source` after.
+
+    With `defer_exact`, a file whose every column is stored in its contract type (the usual
+    Parquet extract) is not read here: its value checks are left in `Source.deferred` for
+    `check_loaded` to run on the loaded rows, which saves a whole pass over the file.
     """
     path = Path(path)
     if not path.is_file():
@@ -250,7 +270,10 @@ def open_source(
             checks.append((col, norm, valid, wrong))
         con.execute(f"create or replace temp view {src.view} as select {', '.join(select)} from {src.raw_view}")
         src._registered.append(src.view)
-        check_types(con, src, checks)
+        if defer_exact and all(exact_type(col, src.raw_types[col.name]) for col in table.columns):
+            src.deferred = [(col, loaded_rules(col), wrong) for col, _, _, wrong in checks]
+        else:
+            check_types(con, src, checks)
         return src
     except BaseException:
         close_source(con, src)
@@ -274,6 +297,25 @@ def check_types(con: duckdb.DuckDBPyConnection, src: Source, checks: list[tuple[
             raise src.error(f"{bad} of {src.rows} rows {wrong}", column=col.name)
         if missing:
             raise src.error(f"{missing} of {src.rows} rows are empty (the column is required)", column=col.name)
+
+
+def check_loaded(con: duckdb.DuckDBPyConnection, src: Source, relation: str, params: dict) -> int:
+    """The deferred checks of `src` on its loaded rows (`relation`: a FROM clause with its WHERE,
+    values bound through `params`), in one aggregate; raises the same errors as `check_types`.
+    Returns the number of rows seen."""
+    aggs = ["count(*)"]
+    for col, valid, _ in src.deferred:
+        aggs.append(f"count(*) filter (where not ({valid}))")
+        aggs.append("0" if col.nullable else f"count(*) filter (where {quote_ident(col.name)} is null)")
+    row = con.execute(f"select {', '.join(aggs)} from {relation}", params).fetchall()[0]
+    src.rows = int(row[0])
+    for i, (col, _, wrong) in enumerate(src.deferred):
+        bad, missing = int(row[1 + 2 * i]), int(row[2 + 2 * i])
+        if bad:
+            raise src.error(f"{bad} of {src.rows} rows {wrong}", column=col.name)
+        if missing:
+            raise src.error(f"{missing} of {src.rows} rows are empty (the column is required)", column=col.name)
+    return src.rows
 
 
 def close_source(con: duckdb.DuckDBPyConnection, src: Source) -> None:

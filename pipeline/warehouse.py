@@ -16,6 +16,13 @@ SQL_DIR = Path(str(resources.files("sql")))
 # refuses a second connection to an open file with another one); the Dagster resource uses it too.
 CONFIG = {"custom_user_agent": "boliglister"}
 
+# Columns stored without compression. Person and address identifiers have (nearly) one value per
+# row: DuckDB's string compression (dict_fsst) spent about 40 % of the load time of a national
+# register on them for a factor of two in size (benchmarks/bench_ingest.py; README, Benchmarks).
+# Stored plain they load and join faster, and the warehouse is about twice as large. Only the
+# storage differs, never the values.
+UNCOMPRESSED_COLUMNS = frozenset({"pnr", "adresse_id"})
+
 
 def sql_text(name: str) -> str:
     """The text of `sql/<name>.sql` (the file is named after the table it creates)."""
@@ -43,6 +50,27 @@ def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     )
 
 
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def create_table_like(con: duckdb.DuckDBPyConnection, table: str, select_sql: str, params: dict[str, Any]) -> None:
+    """Create the empty `table` with the columns and types of `select_sql` (identifier columns of
+    UNCOMPRESSED_COLUMNS stored uncompressed).
+
+    Always by DDL, never `create table ... as select ... where false`: in DuckDB 2.0.0 a table
+    created that way and then filled with at least one row group (122,880 rows) from a Parquet
+    file in the same transaction keeps empty column statistics in that connection, so every
+    filtered scan of it returns no rows (the blocking checks of a national register saw 0 rows;
+    the regional incomes came out empty). tests/test_warehouse.py reproduces it."""
+    columns = con.execute(f"describe select * from ({select_sql})", params).fetchall()
+    ddl = ", ".join(
+        f"{quote_ident(name)} {ctype}" + (" using compression uncompressed" if name in UNCOMPRESSED_COLUMNS else "")
+        for name, ctype, *_ in columns
+    )
+    con.execute(f"create table {table} ({ddl})")
+
+
 def replace_partition(
     con: duckdb.DuckDBPyConnection,
     table: str,
@@ -63,11 +91,13 @@ def replace_partition(
     key_params = {f"__k{i}": v for i, v in enumerate(keys.values())}
     where = " and ".join(f"{col} = $__k{i}" for i, col in enumerate(keys)) or "true"
     own_tx = own_transaction
+    if own_tx and not table_exists(con, table):
+        create_table_like(con, table, select_sql, params)  # committed on its own: see create_table_like
     if own_tx:
         con.execute("begin transaction")
     try:
         if not table_exists(con, table):
-            con.execute(f"create table {table} as select * from ({select_sql}) where false", params)
+            create_table_like(con, table, select_sql, params)
         con.execute(f"delete from {table} where {where}", key_params)
         con.execute(f"insert into {table} by name select * from ({select_sql})", params)
         n = con.execute(f"select count(*) from {table} where {where}", key_params).fetchall()[0][0]

@@ -21,19 +21,29 @@ parcels as (
     from stg_parcels
 ),
 
+-- The addresses that lie in an area: a few percent of all addresses. Materialised first, so the
+-- population (millions of rows) is probed against this small table once (left to the
+-- optimiser, the population was joined with every address before the parcels were applied).
+addresses_in_areas as materialized (
+    select
+        adresser.adresse_id,
+        parcels.area_id
+    from adresser
+    inner join parcels
+        on parcels.ejerlavskode = adresser.ejerlavskode
+        and parcels.matrikelnr = adresser.matrikelnr
+),
+
 located as (
     select
         bef.pnr,
-        parcels.area_id,
+        addresses_in_areas.area_id,
         bef.alder,
         bef.ie_type,
         bef.opr_land,
         bef.kom
     from bef
-    inner join adresser on adresser.adresse_id = bef.adresse_id
-    inner join parcels
-        on parcels.ejerlavskode = adresser.ejerlavskode
-        and parcels.matrikelnr = adresser.matrikelnr
+    inner join addresses_in_areas on addresses_in_areas.adresse_id = bef.adresse_id
 ),
 
 final as (

@@ -103,6 +103,9 @@ def output_frame(areas: Any) -> pd.DataFrame:
     n_crit = pd.to_numeric(df["n_criteria"], errors="coerce") if "n_criteria" in df.columns else pd.Series([pd.NA] * n)
     derived["n_criteria_matches_flags"] = ((eligible & n_crit.notna() & (n_crit == crit).fillna(False))
                                            | (~eligible & n_crit.isna()))
+    region_income = (pd.to_numeric(df["region_mean_income"], errors="coerce") if "region_mean_income" in df.columns
+                     else pd.Series([float("nan")] * n, index=df.index))  # fmt: skip
+    derived["region_income_known"] = ~eligible | region_income.notna()
     derived["ineligible_not_listed"] = eligible | ~(sum(flag(c) for c in (*LIST_FLAGS, "combined_letting")) > 0)
     for c in derived.columns:
         derived[c] = derived[c].astype(bool)
