@@ -17,6 +17,7 @@ returned metadata hold counts only, never a value from a person-level column.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -42,11 +43,12 @@ DATES_IN_YEAR = "dates_in_year"
 
 @dataclass(frozen=True)
 class RowCheck:
-    """Rows for which `bad` (SQL over the typed staging row) is true fail `check`."""
+    """Rows counted by the quality profile's `metric` (pipeline.quality.profiles.register_metrics,
+    an aggregate over the typed staging rows) fail `check`."""
 
     check: str
     column: str
-    bad: str
+    metric: str
     problem: str  # completes "N of M rows ..."
 
 
@@ -57,34 +59,33 @@ def _not_in(column: str, ref_table: str, ref_column: str) -> str:
 
 ROW_CHECKS: dict[str, tuple[RowCheck, ...]] = {
     "bef": (
-        RowCheck(CODES_IN_REFERENCE, "kom", _not_in("kom", "ref_municipalities", "kom"),
+        RowCheck(CODES_IN_REFERENCE, "kom", "unknown_kom",
                  "have a municipality code that is not in the code list municipalities"),
-        RowCheck(CODES_IN_REFERENCE, "opr_land", _not_in("opr_land", "ref_countries", "opr_land"),
+        RowCheck(CODES_IN_REFERENCE, "opr_land", "unknown_opr_land",
                  "have a country code that is not in the code list countries"),
-        RowCheck(CODES_IN_REFERENCE, "koen", "koen not in (1, 2)", "have a sex code outside 1-2"),
-        RowCheck(CODES_IN_REFERENCE, "ie_type", "ie_type not in (1, 2, 3)", "have an origin type outside 1-3"),
-        RowCheck(AGE_RANGE, "alder", "alder not between 0 and 125", "have an age outside 0-125"),
+        RowCheck(CODES_IN_REFERENCE, "koen", "invalid_koen", "have a sex code outside 1-2"),
+        RowCheck(CODES_IN_REFERENCE, "ie_type", "invalid_ie_type", "have an origin type outside 1-3"),
+        RowCheck(AGE_RANGE, "alder", "invalid_alder", "have an age outside 0-125"),
     ),
     "akm": (
-        RowCheck(CODES_IN_REFERENCE, "socio13", _not_in("socio13", "ref_socio13", "socio13"),
+        RowCheck(CODES_IN_REFERENCE, "socio13", "unknown_socio13",
                  "have a SOCIO13 code that is not in the code list socio13"),
     ),
     "udda": (
-        RowCheck(CODES_IN_REFERENCE, "hfaudd", _not_in("hfaudd", "ref_hfaudd", "hfaudd"),
+        RowCheck(CODES_IN_REFERENCE, "hfaudd", "unknown_hfaudd",
                  "have an education code that is not in the code list hfaudd"),
-        RowCheck(CODES_IN_REFERENCE, "hfaudd_kilde", _not_in("hfaudd_kilde", "ref_education_sources", "hfaudd_kilde"),
+        RowCheck(CODES_IN_REFERENCE, "hfaudd_kilde", "unknown_hfaudd_kilde",
                  "have an education source that is not in the code list education_sources"),
     ),
     "ind": (),
     "kraf": (
-        RowCheck(CODES_IN_REFERENCE, "afg_afgtyp", _not_in("afg_afgtyp", "ref_decision_types", "afg_afgtyp"),
+        RowCheck(CODES_IN_REFERENCE, "afg_afgtyp", "unknown_afg_afgtyp",
                  "have a decision type that is not in the code list decision_types"),
-        RowCheck(CODES_IN_REFERENCE, "afg_ger7", "not regexp_full_match(afg_ger7, '[0-9]{7}')",
-                 "have a crime code that is not a 7-digit code"),
-        RowCheck(DATES_IN_YEAR, "afg_dato", "year(afg_dato) <> $year", "have a decision date outside the extract's year"),
+        RowCheck(CODES_IN_REFERENCE, "afg_ger7", "invalid_afg_ger7", "have a crime code that is not a 7-digit code"),
+        RowCheck(DATES_IN_YEAR, "afg_dato", "afg_dato_outside_year", "have a decision date outside the extract's year"),
     ),
     "adresser": (
-        RowCheck(CODES_IN_REFERENCE, "kom", _not_in("kom", "ref_municipalities", "kom"),
+        RowCheck(CODES_IN_REFERENCE, "kom", "unknown_kom",
                  "have a municipality code that is not in the code list municipalities"),
     ),
 }
@@ -275,47 +276,79 @@ def _assert_scanned(check: str, table: str, year: int, scanned: int, rows: int) 
         )
 
 
-def _register_checks(con, table: str, year: int, rows: int, path: Path) -> dict[str, dict]:
+def _register_checks(con, table: str, year: int, rows: int, path: Path) -> tuple[dict[str, dict], dict[str, Any]]:
     """Run the blocking checks on the freshly inserted rows of stg_<table> for `year`.
 
-    Returns {check: {"passed": bool, "failed_rows": n}}; raises the first failure.
+    One aggregate over the rows gives both the blocking checks and the data-quality profile of
+    the table (pipeline.quality.profiles.register_metrics), so the quality suite does not scan
+    the table again. Returns ({check: {"passed": bool, "failed_rows": n}}, profile); raises the
+    first failure.
     """
+    from pipeline.quality.profiles import register_metrics
+
     spec = REGISTERS[table]
+    metrics = register_metrics(con, table)
+    # (duplicate_<key> is the unique-key check's count of rows sharing a key, measured below)
+    aggs = {"__rows": "count(*)", **{k: v for k, v in metrics.items() if not k.startswith("duplicate_")}}
+    keys = ", ".join(spec.key)
+    if spec.key:
+        # every key distinct: no duplicates (exact); otherwise they are counted below
+        aggs["__distinct_keys"] = f"count(distinct {keys if len(spec.key) == 1 else f'({keys})'})"
+    cur = con.execute(
+        "select " + ", ".join(f"{expr} as {name}" for name, expr in aggs.items()) + f" from stg_{table} t where t.year = $year",
+        {"year": year},
+    )
+    row = dict(zip([d[0] for d in cur.description], cur.fetchall()[0]))
+    _assert_scanned(CODES_IN_REFERENCE, table, year, int(row["__rows"]), rows)
     results: dict[str, dict] = {COLUMNS_AND_TYPES: {"passed": True, "failed_rows": 0}}
     failures: list[tuple[str, str, int, str]] = []  # (check, column, n, problem)
 
     if spec.key:
-        keys = ", ".join(spec.key)
-        scanned, dup_rows = con.execute(
-            f"select coalesce(sum(n), 0), coalesce(sum(n) filter (where n > 1), 0) "
-            f"from (select count(*) as n from stg_{table} where year = $y group by {keys})",
-            {"y": year},
-        ).fetchall()[0]
-        _assert_scanned(UNIQUE_KEY, table, year, int(scanned), rows)
-        dup_rows = int(dup_rows)
+        dup_rows = 0
+        if int(row["__distinct_keys"]) != rows:
+            dup_rows = int(
+                _scalar(
+                    con,
+                    f"select coalesce(sum(n), 0) from (select count(*) as n from stg_{table} "
+                    f"where year = $y group by {keys} having count(*) > 1)",
+                    {"y": year},
+                )
+            )
         results[UNIQUE_KEY] = {"passed": dup_rows == 0, "failed_rows": dup_rows}
+        for k in spec.key:
+            row[f"duplicate_{k}"] = dup_rows
         if dup_rows:
             failures.append((UNIQUE_KEY, spec.key[0], dup_rows,
                              f"{dup_rows} of {rows} rows share their {keys} with another row ({keys} must be unique)"))
 
-    checks = ROW_CHECKS[table]
-    if checks:
-        aggs = ", ".join(["count(*)", *(f"count(*) filter (where {c.bad})" for c in checks)])
-        scanned, *counts = con.execute(f"select {aggs} from stg_{table} where year = $year", {"year": year}).fetchall()[0]
-        _assert_scanned(CODES_IN_REFERENCE, table, year, int(scanned), rows)
-        for c, n in zip(checks, counts):
-            n = int(n)
-            r = results.setdefault(c.check, {"passed": True, "failed_rows": 0})
-            r["failed_rows"] += n
-            r["passed"] = r["failed_rows"] == 0
-            if n:
-                failures.append((c.check, c.column, n, f"{n} of {rows} rows {c.problem}"))
+    for c in ROW_CHECKS[table]:
+        n = int(row[c.metric])
+        r = results.setdefault(c.check, {"passed": True, "failed_rows": 0})
+        r["failed_rows"] += n
+        r["passed"] = r["failed_rows"] == 0
+        if n:
+            failures.append((c.check, c.column, n, f"{n} of {rows} rows {c.problem}"))
 
     if failures:
         failures.sort(key=lambda f: CHECK_ORDER.index(f[0]))
         check, column, _, problem = failures[0]
         raise _fail(problem, check=check, file=path, column=column, year=year)
-    return results
+    profile = {name: (0 if row[name] is None else row[name]) for name in metrics}
+    return results, profile
+
+
+def _record_profile(con, table_name: str, year: int, sha: str, profile: dict[str, Any]) -> None:
+    """The quality profile measured at the load (pipeline.quality.profiles.register_frame reads it
+    while the same file stays loaded)."""
+    con.execute(
+        "create table if not exists meta_register_profile ("
+        " table_name varchar, year integer, sha256 varchar, profile varchar)"
+    )
+    con.execute("delete from meta_register_profile where table_name = $t and year = $y", {"t": table_name, "y": year})
+    con.execute(
+        "insert into meta_register_profile values ($t, $y, $s, $p)",
+        {"t": table_name, "y": year, "s": sha, "p": json.dumps(profile, sort_keys=True, default=float)},
+    )
 
 
 def ingest_register(con: duckdb.DuckDBPyConnection, data_dir: Path, table: str, year: int) -> dict:
@@ -351,9 +384,10 @@ def ingest_register(con: duckdb.DuckDBPyConnection, data_dir: Path, table: str, 
             if src.deferred:
                 seen = check_loaded(con, src, f"stg_{table} where year = $year", {"year": year})
                 _assert_scanned(COLUMNS_AND_TYPES, table, year, seen, rows)
-            checks = _register_checks(con, table, year, rows, path)
+            checks, profile = _register_checks(con, table, year, rows, path)
             _record_ingest(con, table, year, path, sha, rows)
             _record_checks(con, table, year, sha, checks)
+            _record_profile(con, table, year, sha, profile)
     finally:
         close_source(con, src)
     return {**base, "rows": rows, "status": "loaded", "checks": checks}

@@ -432,3 +432,21 @@ def test_history_unknown_list_is_an_error(data, db):
             load_history(con, data)
     assert str(e.value) == f"file {path}, column list: 2 of 3 rows have a list other than parallel or transformation"
     assert snapshot(db) == before
+
+
+def test_quality_profile_is_measured_in_the_load_pass(data, loaded_db):
+    """The counts the GX register suites validate come from the ingestion's own aggregate (no
+    second scan) and equal the counts measured afresh on the staging table."""
+    from pipeline.quality.profiles import _stored_profile, compute_register_frame, register_frame
+
+    with duckdb.connect(str(loaded_db)) as con:
+        for table in TABLES:
+            assert _stored_profile(con, table, YEAR) is not None, table
+            stored = register_frame(con, table, YEAR).to_dict("records")
+            fresh = compute_register_frame(con, table, YEAR).to_dict("records")
+            assert stored == fresh, table
+        udda = register_frame(con, "udda", YEAR).iloc[0]
+        assert udda["rows"] == 3 and udda["null_hfaudd_share"] == pytest.approx(1 / 3)
+        # another file for the year: the stored profile no longer applies
+        con.execute("update meta_ingest set sha256 = 'other' where table_name = 'udda'")
+        assert _stored_profile(con, "udda", YEAR) is None
