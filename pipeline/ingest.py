@@ -267,6 +267,18 @@ def _unchanged(con, table: str, year: int, sha: str) -> int | None:
     return int(loaded) if loaded == prev[0][1] else None
 
 
+def loaded_unchanged(con: duckdb.DuckDBPyConnection, data_dir: Path, table: str, year: int) -> bool:
+    """The extract of `table` for `year` is in the warehouse exactly as the file is now (same
+    SHA-256, every row): loading it again would change nothing."""
+    if not table_exists(con, "meta_ingest"):
+        return False
+    try:
+        path = find_register_file(Path(data_dir), table, year)
+    except InputError:
+        return False
+    return _unchanged(con, table, year, file_sha256(path)) is not None
+
+
 def _assert_scanned(check: str, table: str, year: int, scanned: int, rows: int) -> None:
     """A check that did not see every loaded row must not pass (a guard against storage bugs such
     as the one described in pipeline.warehouse.create_table_like)."""

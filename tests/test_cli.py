@@ -182,6 +182,39 @@ def test_corrected_boundaries_reuse_the_ingested_registers(first_run, data_dir):
     assert (rows["C"]["residents"], rows["C"]["eligible"]) == ("0", "false")
 
 
+def test_a_rerun_leaves_out_the_steps_of_unchanged_registers(first_run, data_dir, tmp_path):
+    """Registers already loaded from the same files, and validated on them, get no ingestion step;
+    a changed file does."""
+    from assets.resources import Settings
+    from assets.runner import run_list_years
+
+    out = tmp_path / "o"
+    shutil.copytree(first_run[0], out)
+    labels: list[str] = []
+    settings = Settings(data_dir=str(data_dir), out_dir=str(out), boundaries_dir=str(data_dir / "boundaries_corrected"))
+    run_list_years([Y], settings, progress=lambda label, i, n: labels.append(label))
+    assert not [x for x in labels if x.startswith("ingest")]
+    assert [x for x in labels if x.startswith("registers")] == [
+        f"registers akm kraf {Y - 2}: unchanged, kept from the warehouse",
+        f"registers bef akm udda ind kraf adresser {Y - 1}: unchanged, kept from the warehouse",
+        f"registers bef adresser {Y}: unchanged, kept from the warehouse",
+    ]
+    changed = tmp_path / "data"
+    shutil.copytree(data_dir, changed)
+    kraf = changed / "registers" / f"kraf_{Y - 2}.parquet"
+    import polars as pl
+
+    decisions = pl.read_parquet(kraf)
+    pl.concat([decisions, decisions.head(1)]).write_parquet(kraf)  # another file: a decision twice
+    labels.clear()
+    run_list_years([Y], Settings(data_dir=str(changed), out_dir=str(out)), progress=lambda label, i, n: labels.append(label))
+    assert [x for x in labels if x.startswith(("ingest", "registers"))] == [
+        f"ingest akm kraf {Y - 2}",
+        f"registers bef akm udda ind kraf adresser {Y - 1}: unchanged, kept from the warehouse",
+        f"registers bef adresser {Y}: unchanged, kept from the warehouse",
+    ]
+
+
 def test_check_passes_on_good_data_and_writes_the_report(data_dir, tmp_path):
     result = CliRunner().invoke(main, ["check", "--data", str(data_dir), "--out", str(tmp_path), "--year", str(Y)])
     assert result.exit_code == 0, result.output
