@@ -114,14 +114,15 @@ def _register_check(table: str) -> dg.AssetChecksDefinition:
 
 
 def _previous_areas(con, settings: Settings, list_year: int):
+    """Last year's areas to compare the list counts with: computed in the warehouse with the
+    boundary version now in use, else last year's published areas.csv, else none."""
     import pandas as pd
 
-    from pipeline.warehouse import table_exists
+    from pipeline.calculate import stored_areas
 
-    if table_exists(con, "mart_areas"):
-        prev = con.execute("select * from mart_areas where list_year = ?", [list_year - 1]).df()
-        if len(prev):
-            return prev
+    prev = stored_areas(con, list_year - 1)
+    if prev is not None and prev.height:
+        return prev
     csv = settings.out_path / str(list_year - 1) / "areas.csv"
     if csv.is_file():
         return pd.read_csv(csv, dtype={"area_id": str, "ruleset": str})
