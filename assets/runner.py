@@ -214,17 +214,20 @@ def run_list_years(
 
 
 def _preload_great_expectations() -> None:
-    """Import Great Expectations (3-7 s of Python imports) and the publication's libraries in a
-    background thread while the first steps run, most of whose time is spent in DuckDB outside
-    the GIL; the quality checks and the publication then find them imported. A failure here is
-    ignored: the steps import them again and report any error."""
+    """Start Great Expectations (3-7 s of Python imports) in its worker process, and import the
+    publication's libraries in a background thread, while the first steps run (most of their time
+    is spent in DuckDB outside the GIL); the quality checks and the publication then find them
+    ready. A failure here is ignored: the steps import them again and report any error."""
     import threading
+
+    from pipeline.quality import gx_runner
+
+    in_worker = gx_runner.start_worker()  # GX in a process of its own when not imported yet
 
     def load() -> None:
         try:
-            from pipeline.quality import gx_runner
-
-            gx_runner._batch_definition()
+            if not in_worker:
+                gx_runner._batch_definition()
             import pipeline.publish  # noqa: F401 - matplotlib, xlsxwriter, jinja2 (about 1 s)
         except Exception:  # noqa: BLE001
             pass
@@ -267,6 +270,9 @@ def run_check(settings: Settings, year: int | None = None) -> tuple[int, Path, s
         table, y, path = missing[0]
         raise InputError("register extract is missing", file=str(path), year=y)
     settings = Settings(**{**settings.model_dump(), "requested_years": [year]})
+    from pipeline.quality import gx_runner
+
+    gx_runner.start_worker()  # GX imports in its own process while the registers load
     run = step_runner(settings)
     folder = settings.out_path / "check" / str(year) / "quality"
     try:

@@ -67,7 +67,79 @@ def _plain(v: Any) -> Any:
     return v
 
 
+# --- a worker process for Great Expectations -------------------------------------------------------
+# Importing GX costs 3-5 s of pure Python (it imports scipy.stats, altair, SQLAlchemy, ...). In a
+# thread of the pipeline's process that import holds the GIL against the pipeline's own Python
+# work; in a process of its own it runs on the other core. `boliglister run` starts the worker
+# at once and every suite is then validated there: the frames sent are the small aggregate and
+# boundary frames the suites read (never person-level rows), and only the Outcomes come back.
+
+_worker: dict[str, Any] = {}
+
+
+def _warm_worker() -> None:
+    import atexit
+
+    # A spawned worker ends like an interpreter (tearing down GX, scipy, ...: over a second,
+    # which the parent waits for); it holds no state worth the wait, so it ends at once.
+    atexit.register(os._exit, 0)
+    _batch_definition()
+
+
+def _ready() -> bool:
+    return True
+
+
+def start_worker() -> bool:
+    """Start the worker process (spawned, so none of the parent's DuckDB threads are forked), unless
+    GX is already imported here or the worker runs. Returns whether suites will run there."""
+    import sys
+
+    if "pool" in _worker:
+        return True
+    if "great_expectations" in sys.modules or os.environ.get("BOLIGLISTER_GX_WORKER") == "0":
+        return False
+    import atexit
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_warm_worker)
+    pool.submit(_ready)  # start it now: the import overlaps with the first steps
+    _worker["pool"] = pool
+    atexit.register(stop_worker)
+    return True
+
+
+def stop_worker() -> None:
+    pool = _worker.pop("pool", None)
+    if pool is not None:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
 def run_suite(
+    name: str,
+    frame: pd.DataFrame,
+    *,
+    year: int | None,
+    list_year: int | None = None,
+    parameters: dict[str, Any] | None = None,
+) -> list[Outcome]:
+    """Validate `frame` against `expectations/<name>.json`; one Outcome per expectation (in the
+    worker process when one was started, else here)."""
+    pool = _worker.get("pool")
+    if pool is not None:
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            return pool.submit(
+                validate_here, name, frame, year=year, list_year=list_year, parameters=parameters
+            ).result()
+        except BrokenProcessPool:  # the worker died: validate here from now on
+            _worker.pop("pool", None)
+    return validate_here(name, frame, year=year, list_year=list_year, parameters=parameters)
+
+
+def validate_here(
     name: str,
     frame: pd.DataFrame,
     *,

@@ -1,0 +1,61 @@
+"""What only a fresh process shows: the console script's exit code after its quick exit, and the
+Great Expectations worker process (`boliglister run` validates the suites there when GX is not
+imported yet, which in the test process it usually is)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.quality.gx_runner import validate_here
+
+ROOT = Path(__file__).resolve().parents[1]
+
+FRAME = {
+    "vulnerable_count": 30, "vulnerable_count_prev": 10, "vulnerable_change": 1.0,
+    "parallel_count": 5, "parallel_count_prev": 5, "parallel_change": 0.0,
+    "transformation_count": 4, "transformation_count_prev": 4, "transformation_change": 0.0,
+    "prevention_count": 2, "prevention_count_prev": 3, "prevention_change": 0.05,
+}  # fmt: skip
+
+WORKER_SCRIPT = """
+import json, sys
+import pandas as pd
+from dataclasses import asdict
+from pipeline.quality import gx_runner
+if __name__ == "__main__":
+    assert gx_runner.start_worker()
+    outcomes = gx_runner.run_suite("list_counts", pd.DataFrame([json.loads(sys.argv[1])]), year=2024, list_year=2024)
+    assert "great_expectations" not in sys.modules, "GX was imported in the parent"
+    print(json.dumps([asdict(o) for o in outcomes], default=list))
+"""
+
+
+def test_suites_validated_in_the_worker_process_give_the_same_outcomes():
+    proc = subprocess.run([sys.executable, "-c", WORKER_SCRIPT, json.dumps(FRAME)], capture_output=True, text=True,
+                          cwd=ROOT, timeout=300)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    in_worker = json.loads(proc.stdout.strip().splitlines()[-1])
+    here = validate_here("list_counts", pd.DataFrame([FRAME]), year=2024, list_year=2024)
+    assert [(o["check"], o["success"], o["observed"]) for o in in_worker] == [
+        (o.check, o.success, json.loads(json.dumps(o.observed))) for o in here
+    ]
+    assert any(not o["success"] for o in in_worker)  # vulnerable tripled: the plausibility check fails
+
+
+def test_console_script_exit_codes(tmp_path):
+    ok = subprocess.run([sys.executable, "-m", "assets.cli", "--version"], capture_output=True, text=True, cwd=ROOT,
+                        timeout=120)  # fmt: skip
+    assert ok.returncode == 0 and "boliglister" in ok.stdout
+    bad = subprocess.run(
+        [sys.executable, "-m", "assets.cli", "run", "--year", "2024", "--data", str(tmp_path / "none"),
+         "--out", str(tmp_path / "out"), "--quiet"],
+        capture_output=True, text=True, cwd=ROOT, timeout=300,
+    )  # fmt: skip
+    assert bad.returncode == 1
+    assert "none" in bad.stdout + bad.stderr
+    assert not (tmp_path / "out" / "2024").exists()
