@@ -209,3 +209,26 @@ def test_read_areas_csv_errors(tmp_path):
     bad.write_text(text.replace("A01,", "A02,", 1), encoding="utf-8")
     with pytest.raises(InputError, match="2 rows share their area_id with another row"):
         read_areas_csv(bad)
+
+
+def test_custom_rule_set_shows_its_own_thresholds(tmp_path):
+    """A --rules file's thresholds (national.json's parameters) are the ones shown and used for the
+    prevention list's display of met criteria, not the shipped rule set's."""
+    import copy
+
+    from pipeline.publish.common import criteria_for
+    from pipeline.rules import load_ruleset
+
+    params = copy.deepcopy(load_ruleset("2021").parameters())
+    labour = next(c for c in params["list_rules"]["prevention"]["count_of"] if c["metric"] == "labour_share")
+    labour["value"] = 0.35  # A04's 0.32 no longer meets it
+    params["criteria"]["education"]["value"] = 0.5
+    path = tmp_path / "lists.xlsx"
+    write_workbook(path, areas(2021), areas(2020), parcels(), 2021, "my_rules.toml", parameters=params)
+    got = rows(openpyxl.load_workbook(path)["Forebyggelsesområder"])
+    assert got[1][8] == "dømte, indkomst, ikke-vestlige"
+    shown = {c.key: (c.op, c.value) for c in criteria_for("my_rules.toml", 2021, "vulnerable", params)}
+    assert shown["education"] == (">", 0.5) and shown["labour"] == (">", 0.4)
+    assert {c.key: c.value for c in criteria_for("my_rules.toml", 2021, "prevention", params)}["labour"] == 0.35
+    # without parameters: the shipped rule set in force
+    assert {c.key: c.value for c in criteria_for("my_rules.toml", 2021, "prevention")}["labour"] == 0.3

@@ -87,7 +87,7 @@ def publication(
     ruleset = national["ruleset"]
 
     def extra(folder: Path) -> None:
-        write_workbook(folder / "lists.xlsx", areas, prev, parcels, y, ruleset)
+        write_workbook(folder / "lists.xlsx", areas, prev, parcels, y, ruleset, parameters=national["parameters"])
         write_report(folder / "report.html", areas, prev, counts, national, y, ruleset)
         quality.write_quality_report(results, folder / "quality")
 

@@ -2,12 +2,14 @@
 the criteria as published (headings, thresholds for display), municipality names, and the
 typed reader of `areas.csv`.
 
-Thresholds here are for *display* (charts, the prevention list's criteria): every list flag and
-every `crit_*` value comes from `areas.csv`, where it was decided exactly on integer counts.
+Thresholds are for *display* (charts, the prevention list's criteria) and are read from the rule
+set the year was computed with (national.json's `parameters`): every list flag and every `crit_*`
+value comes from `areas.csv`, where it was decided exactly on integer counts.
 """
 
 from __future__ import annotations
 
+import functools
 import operator
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,40 +100,41 @@ H_INCOME = "Gennemsnitlig bruttoindkomst i pct. af regionen"
 H_NONWEST = "Andel ikke-vestlige"
 
 
-def _crit_2014() -> tuple[Criterion, ...]:
-    return (
-        Criterion("labour", "labour_share", H_LABOUR, "pct", ">", 0.40),
-        Criterion("conviction", "conviction_share", H_CONV_SHARE, "pct", ">", 0.027),
-        Criterion("education", "basic_edu_share", H_EDU, "pct", ">", 0.50),
-        Criterion("income", "income_ratio", H_INCOME, "pct", "<", 0.55),
-        Criterion("nonwestern", "nonwestern_share", H_NONWEST, "pct", ">", 0.50),
-    )
-
-
-def _crit_main_2018() -> tuple[Criterion, ...]:
-    return (
-        Criterion("labour", "labour_share", H_LABOUR, "pct", ">", 0.40),
-        Criterion("conviction", "conviction_ratio", H_CONV_RATIO, "ratio", ">=", 3.0),
-        Criterion("education", "basic_edu_share", H_EDU, "pct", ">", 0.60),
-        Criterion("income", "income_ratio", H_INCOME, "pct", "<", 0.55),
-        Criterion("nonwestern", "nonwestern_share", H_NONWEST, "pct", ">", 0.50),
-    )
-
-
-# METHOD.md § 4, per rule set: the main list's criteria (the crit_* columns) and, in 2021, the
-# prevention list's own thresholds.
-MAIN_CRITERIA: dict[str, tuple[Criterion, ...]] = {
-    "2014": _crit_2014(),
-    "2018": _crit_main_2018(),
-    "2021": _crit_main_2018(),
+_METRIC_KEY = {
+    "labour_share": "labour",
+    "conviction_share": "conviction",
+    "basic_edu_share": "education",
+    "income_ratio": "income",
+    "nonwestern_share": "nonwestern",
 }
-PREVENTION_CRITERIA: tuple[Criterion, ...] = (
-    Criterion("labour", "labour_share", H_LABOUR, "pct", ">", 0.30),
-    Criterion("conviction", "conviction_ratio", H_CONV_RATIO, "ratio", ">=", 2.0),
-    Criterion("education", "basic_edu_share", H_EDU, "pct", ">", 0.60),
-    Criterion("income", "income_ratio", H_INCOME, "pct", "<", 0.65),
-    Criterion("nonwestern", "nonwestern_share", H_NONWEST, "pct", ">", 0.30),
-)
+_HEADINGS = {"labour": H_LABOUR, "conviction": H_CONV_SHARE, "education": H_EDU, "income": H_INCOME,
+             "nonwestern": H_NONWEST}  # fmt: skip
+
+
+def _criterion(condition: dict) -> Criterion:
+    """A condition of the rule set's parameters (national.json) as shown: a multiple of the
+    national conviction share is shown on `conviction_ratio`, every other value on its metric."""
+    key = _METRIC_KEY[condition["metric"]]
+    if condition.get("relative_to_national"):
+        return Criterion(key, "conviction_ratio", H_CONV_RATIO, "ratio", condition["op"], float(condition["value"]))
+    return Criterion(key, condition["metric"], _HEADINGS[key], "pct", condition["op"], float(condition["value"]))
+
+
+def criteria_from_parameters(parameters: dict, list_key: str) -> tuple[Criterion, ...]:
+    """The criteria of a list as the rule set used defines them (`national.json`'s `parameters`):
+    the main criteria (the crit_* columns) for every list but prevention, which has its own
+    thresholds (METHOD.md § 4). In the order of CRITERIA; () when the rule set has no such list."""
+    if list_key == "prevention":
+        rule = parameters.get("list_rules", {}).get("prevention")
+        conditions = [*rule.get("all_of", []), *rule.get("count_of", [])] if rule else []
+    else:
+        conditions = [parameters["criteria"][k] for k in CRITERIA if k in parameters.get("criteria", {})]
+    shown: dict[str, Criterion] = {}
+    for condition in conditions:
+        if condition.get("metric") in _METRIC_KEY:
+            c = _criterion(condition)
+            shown.setdefault(c.key, c)
+    return tuple(shown[k] for k in CRITERIA if k in shown)
 
 
 def ruleset_in_force(list_year: int) -> str:
@@ -151,19 +154,28 @@ def lists_of(ruleset: str, list_year: int) -> tuple[tuple[str, str], ...]:
     return RULESET_LISTS[base_ruleset(ruleset, list_year)]
 
 
-def criteria_for(ruleset: str, list_year: int, list_key: str) -> tuple[Criterion, ...]:
-    base = base_ruleset(ruleset, list_year)
-    if list_key == "prevention":
-        return PREVENTION_CRITERIA
-    return MAIN_CRITERIA[base]
+def criteria_for(ruleset: str, list_year: int, list_key: str, parameters: dict | None = None) -> tuple[Criterion, ...]:
+    """The thresholds shown for a list: those of the rule set the year was computed with
+    (`parameters`, from national.json; a custom `--rules` file shows its own), else those of the
+    shipped rule set."""
+    if not parameters or "criteria" not in parameters:
+        parameters = _shipped_parameters(base_ruleset(ruleset, list_year))
+    return criteria_from_parameters(parameters, list_key)
 
 
-def met_criteria(row: dict, ruleset: str, list_year: int, list_key: str) -> list[str]:
+@functools.lru_cache(maxsize=None)
+def _shipped_parameters(name: str) -> dict:
+    from pipeline.rules import load_ruleset
+
+    return load_ruleset(name).parameters()
+
+
+def met_criteria(row: dict, ruleset: str, list_year: int, list_key: str, parameters: dict | None = None) -> list[str]:
     """Criterion keys met by an area for the given list. The main list's criteria are the
     exact `crit_*` flags of areas.csv; the prevention list's own thresholds are not in
     areas.csv, so they are checked on the published values (display only)."""
     if list_key == "prevention":
-        return [c.key for c in PREVENTION_CRITERIA if c.met(row.get(c.column))]
+        return [c.key for c in criteria_for(ruleset, list_year, list_key, parameters) if c.met(row.get(c.column))]
     return [k for k in CRITERIA if row.get(f"crit_{k}") is True]
 
 

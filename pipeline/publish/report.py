@@ -96,9 +96,10 @@ def write_report(
     regions = region_names(municipalities)
     lists = lists_of(ruleset, list_year)
     base = base_ruleset(ruleset, list_year)
-    main = criteria_for(ruleset, list_year, "vulnerable")
+    parameters = national.get("parameters")  # the rule set the year was computed with
+    main = criteria_for(ruleset, list_year, "vulnerable", parameters)
     has_prev_list = any(k == "prevention" for k, _ in lists)
-    prevention = criteria_for(ruleset, list_year, "prevention") if has_prev_list else None
+    prevention = criteria_for(ruleset, list_year, "prevention", parameters) if has_prev_list else None
     label_of = dict(lists)
 
     def kom(r: dict) -> str:
@@ -114,10 +115,10 @@ def write_report(
     # --- the lists as tables
     tables = []
     for key, danish in lists:
-        crits = criteria_for(ruleset, list_year, key)
+        crits = criteria_for(ruleset, list_year, key, parameters)
         trs = []
         for r in sorted((r for r in rows_all if r[key]), key=order):
-            met = set(met_criteria(r, ruleset, list_year, key))
+            met = set(met_criteria(r, ruleset, list_year, key, parameters))
             trs.append({
                 "kom": kom(r), "name": r["area_name"], "residents": fmt_int(r["residents"]),
                 "cells": [{"text": _value_text(c, r[c.column]), "met": c.key in met} for c in crits],

@@ -124,8 +124,12 @@ def write_workbook(
     ruleset: str,
     *,
     municipalities: pl.DataFrame | None = None,
+    parameters: dict | None = None,
 ) -> None:
     """Write the publication workbook for list year `list_year`.
+
+    `parameters`: the rule set the year was computed with (national.json's), whose thresholds
+    are shown; by default those of the shipped rule set named `ruleset`.
 
     `areas`: the year's areas (columns of areas.csv); `prev_areas`: last year's areas of the same
     run, or None when last year was not computed (then no area is marked new and the departures
@@ -163,7 +167,7 @@ def write_workbook(
     prev_members = {key: on_list(prev, key) for key, _ in lists} if prev is not None else None
     # --- one sheet per list
     for key, danish in lists:
-        crits = criteria_for(ruleset, list_year, key)
+        crits = criteria_for(ruleset, list_year, key, parameters)
         cols = [(H_KOM, "text"), (H_AREA, "text"), (H_RES, "int"), *_criterion_columns(crits),
                 (H_MET, "text"), (H_NEW, "text")]
         with_years = key in ("parallel", "transformation")
@@ -175,7 +179,7 @@ def write_workbook(
             new = None if prev_members is None else ("Ja" if r["area_id"] not in prev_members[key] else "Nej")
             values = [names.get(r["kom"], str(r["kom"])), r["area_name"], r["residents"],
                       *[r[c.column] for c in crits],
-                      met_text(met_criteria(r, ruleset, list_year, key)), new]
+                      met_text(met_criteria(r, ruleset, list_year, key, parameters)), new]
             if with_years:
                 values.append(r["years_on_parallel_list"])
             values.append(r["area_id"])
@@ -185,7 +189,7 @@ def write_workbook(
         sheet.finish()
 
     # --- areas that left each list since last year
-    main = criteria_for(ruleset, list_year, "vulnerable")
+    main = criteria_for(ruleset, list_year, "vulnerable", parameters)
     cols = [(H_LIST, "text"), (H_KOM, "text"), (H_AREA, "text"), (H_RES, "int"),
             *_criterion_columns(main), (H_MET, "text"), (H_REASON, "text"), (H_ID, "text")]
     sheet = _Sheet(wb, SHEET_LEFT, fmt, cols)
@@ -203,7 +207,7 @@ def write_workbook(
                                *[None for _ in main], None, departure_reason(key, None), p["area_id"]])
                     continue
                 reason = departure_reason(key, r)
-                met = met_text(met_criteria(r, ruleset, list_year, key)) if r["eligible"] else None
+                met = met_text(met_criteria(r, ruleset, list_year, key, parameters)) if r["eligible"] else None
                 sheet.add([danish, names.get(r["kom"], str(r["kom"])), r["area_name"], r["residents"],
                            *[r[c.column] for c in main], met, reason, r["area_id"]])
         if sheet.row == 1:
@@ -260,7 +264,7 @@ def write_workbook(
     ws.write_string(r, 1, "Tærskel", fmt["header"])
     shown = [("vulnerable", main)]
     if any(k == "prevention" for k, _ in lists):
-        shown.append(("prevention", criteria_for(ruleset, list_year, "prevention")))
+        shown.append(("prevention", criteria_for(ruleset, list_year, "prevention", parameters)))
     for key, crits in shown:
         for c in crits:
             r += 1
