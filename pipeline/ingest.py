@@ -412,19 +412,23 @@ def ingest_register(con: duckdb.DuckDBPyConnection, data_dir: Path, table: str, 
 BOUNDARY_CHECKS = (COLUMNS_AND_TYPES, UNIQUE_KEY, "parcels_in_areas", CODES_IN_REFERENCE)
 
 
-def parcels_without_address(con: duckdb.DuckDBPyConnection) -> int | None:
-    """Parcels of the loaded boundary version that match no address in any loaded stg_adresser
-    year (a warning: usually a typo in a corrected boundary). None when no addresses are loaded."""
+def parcels_without_address(con: duckdb.DuckDBPyConnection, year: int | None = None) -> int | None:
+    """Parcels of the loaded boundary version that match no address of stg_adresser for `year`
+    (None: of any loaded year). A warning: usually a typo in a corrected boundary. None when no
+    addresses are loaded for that year."""
     if not table_exists(con, "stg_parcels") or not table_exists(con, "stg_adresser"):
         return None
-    if not _scalar(con, "select count(*) from stg_adresser"):
+    params = {"y": year}
+    if not _scalar(con, "select count(*) from stg_adresser where $y is null or year = $y", params):
         return None
     return int(
         _scalar(
             con,
             "select count(*) from stg_parcels p where not exists ("
             " select 1 from stg_adresser a"
-            " where a.ejerlavskode = p.ejerlavskode and a.matrikelnr = p.matrikelnr)",
+            " where a.ejerlavskode = p.ejerlavskode and a.matrikelnr = p.matrikelnr"
+            " and ($y is null or a.year = $y))",
+            params,
         )
     )
 

@@ -13,10 +13,10 @@ from assets.ingestion import (
     defs,
     history,
     ingestion_assets,
-    ingestion_checks,
     reference,
     register_assets,
 )
+from assets.calculation import residents
 from assets.resources import Settings, resources_for
 from pipeline.errors import InputError
 from tests.ingest_helpers import frame, make_data_dir, snapshot, write_register
@@ -27,7 +27,7 @@ def _settings(data: Path, out: Path) -> Settings:
 
 
 def _run(settings: Settings, **kw) -> dg.ExecuteInProcessResult:
-    return dg.materialize([*ingestion_assets, *ingestion_checks], resources=resources_for(settings), **kw)
+    return dg.materialize(ingestion_assets, resources=resources_for(settings), **kw)
 
 
 def _rows(db: Path, sql: str) -> list[tuple]:
@@ -101,10 +101,11 @@ def test_only_new_boundaries_reuses_the_registers(tmp_path):
     (data / "boundaries" / "parcels.csv").write_text(
         "area_id,ejerlavskode,matrikelnr\nA1,100,1a\nA2,100,3\n", encoding="utf-8"
     )
-    r1 = dg.materialize([boundaries, *ingestion_checks], resources=resources_for(s))
+    r1 = dg.materialize([boundaries], resources=resources_for(s))
     assert _meta(r1, "boundaries", "parcels") == 2
     # both parcels now match an address of the loaded 2024 table
-    assert _checks(r1)[("boundaries", "parcels_match_addresses")] == (True, "WARN")
+    r = dg.materialize([residents], partition_key="2024", resources=resources_for(s))
+    assert _checks(r)[("residents", "parcels_match_addresses")] == (True, "WARN")
     r2 = dg.materialize([reference, *register_assets], partition_key="2024", resources=resources_for(s))
     assert {_meta(r2, t, "status") for t in ("bef", "akm", "udda", "ind", "kraf", "adresser")} == {"unchanged"}
 
@@ -113,11 +114,12 @@ def test_parcel_without_address_is_a_warning(tmp_path):
     data = make_data_dir(tmp_path)
     s = _settings(data, tmp_path / "out")
     assert dg.materialize([reference, *register_assets], partition_key="2024", resources=resources_for(s)).success
-    r = dg.materialize([reference, boundaries, *ingestion_checks], resources=resources_for(s))
+    assert dg.materialize([reference, boundaries], resources=resources_for(s)).success
+    r = dg.materialize([residents], partition_key="2024", resources=resources_for(s))
     assert r.success
-    assert _checks(r)[("boundaries", "parcels_match_addresses")] == (False, "WARN")
+    assert _checks(r)[("residents", "parcels_match_addresses")] == (False, "WARN")
     ev = next(e for e in r.get_asset_check_evaluations() if e.check_name == "parcels_match_addresses")
-    assert ev.metadata["parcels_without_address"].value == 1
+    assert ev.metadata["parcels_without_address"].value == 1  # (200, 9) of A2
 
 
 def test_blocking_check_failure_raises_the_input_error_and_commits_nothing(tmp_path):

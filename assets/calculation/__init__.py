@@ -17,7 +17,8 @@ from dagster_duckdb import DuckDBResource
 
 from assets.partitions import years
 from assets.resources import Settings
-from pipeline import calculate
+from assets.ingestion import CHECK_DESCRIPTIONS
+from pipeline import calculate, ingest
 from pipeline.rules import ruleset_for
 from pipeline.warehouse import connect
 
@@ -52,13 +53,33 @@ def _rules(settings: Settings, list_year: int):
     ],
     description="Persons living in a housing area on 1 January of the year -> int_residents.",
     kinds={"duckdb"},
+    check_specs=[
+        dg.AssetCheckSpec(
+            "parcels_match_addresses", asset="residents", blocking=False,
+            description=CHECK_DESCRIPTIONS["parcels_match_addresses"],
+        ),
+    ],  # fmt: skip
 )
 def residents(context: dg.AssetExecutionContext, warehouse: DuckDBResource) -> dg.MaterializeResult:
     year = int(context.partition_key)
     with _connect(warehouse) as con:
         n = calculate.build_residents(con, year)
         areas = con.execute("select count(distinct area_id) from int_residents where year = $y", {"y": year}).fetchall()[0][0]
-    return dg.MaterializeResult(metadata={"residents": n, "areas_with_residents": int(areas)})
+        unmatched = ingest.parcels_without_address(con, year)
+    if unmatched:
+        context.log.warning(f"{unmatched} parcels of the boundaries match no address of adresser_{year}")
+    return dg.MaterializeResult(
+        metadata={"residents": n, "areas_with_residents": int(areas)},
+        check_results=[
+            dg.AssetCheckResult(
+                check_name="parcels_match_addresses",
+                passed=not unmatched,
+                severity=dg.AssetCheckSeverity.WARN,
+                description=f"{unmatched or 0} parcels match no address of adresser_{year}.",
+                metadata={"parcels_without_address": int(unmatched or 0), "addresses_loaded": unmatched is not None},
+            )
+        ],
+    )
 
 
 @dg.asset(

@@ -30,8 +30,8 @@ CHECK_DESCRIPTIONS = {
     "parcels_in_areas": "Every area_id in parcels.csv is in areas.csv.",
     "list_values": "list is 'parallel' or 'transformation'.",
     "areas_in_boundaries": "History rows whose area_id is not in the boundary version in use (ignored; a warning).",
-    "parcels_match_addresses": "Parcels that match no address in the loaded address tables (a warning: "
-    "usually a typo in a corrected boundary).",
+    "parcels_match_addresses": "Parcels of the boundary version that match no address of the year's address "
+    "table (a warning: usually a typo in a corrected boundary).",
 }
 
 REGISTER_DESCRIPTIONS = {
@@ -148,31 +148,6 @@ def boundaries(settings: Settings, warehouse: DuckDBResource) -> dg.MaterializeR
     )
 
 
-@dg.asset_check(
-    asset=boundaries,
-    name="parcels_match_addresses",
-    blocking=False,
-    description=CHECK_DESCRIPTIONS["parcels_match_addresses"],
-)
-def parcels_match_addresses(warehouse: DuckDBResource) -> dg.AssetCheckResult:
-    """A WARN check, evaluated against whatever stg_adresser years are loaded when it runs."""
-    with _connect(warehouse) as con:
-        n = ingest.parcels_without_address(con)
-    if n is None:
-        return dg.AssetCheckResult(
-            passed=True,
-            severity=dg.AssetCheckSeverity.WARN,
-            description="No address table is loaded yet: nothing to compare.",
-            metadata={"addresses_loaded": False},
-        )
-    return dg.AssetCheckResult(
-        passed=n == 0,
-        severity=dg.AssetCheckSeverity.WARN,
-        description=f"{n} parcels match no address in the loaded address tables.",
-        metadata={"parcels_without_address": n, "addresses_loaded": True},
-    )
-
-
 @dg.asset(
     group_name=GROUP,
     deps=[boundaries],
@@ -219,6 +194,5 @@ def history(context: dg.AssetExecutionContext, settings: Settings, warehouse: Du
 
 
 ingestion_assets = [reference, boundaries, history, *register_assets]
-ingestion_checks = [parcels_match_addresses]
 
-defs = dg.Definitions(assets=ingestion_assets, asset_checks=ingestion_checks)
+defs = dg.Definitions(assets=ingestion_assets)
