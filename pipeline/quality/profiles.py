@@ -92,30 +92,37 @@ def register_metrics(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, st
     return m
 
 
+def _of_loaded_file(con: duckdb.DuckDBPyConnection, meta_table: str, column: str, table: str, year: int,
+                    check: str | None = None) -> Any:  # fmt: skip
+    """`column` of the row of `meta_table` (written by the ingestion) for register `table` and
+    `year`, if it was measured on the file now loaded (the same sha256 as meta_ingest's)."""
+    if not (table_exists(con, meta_table) and table_exists(con, "meta_ingest")):
+        return None
+    params: dict[str, Any] = {"t": table, "y": year}
+    where = ""
+    if check is not None:
+        where, params["c"] = " and m.check_name = $c", check
+    rows = con.execute(
+        f"select m.{column} from {meta_table} m join meta_ingest i "
+        "on i.table_name = m.table_name and i.year = m.year and i.sha256 = m.sha256 "
+        f"where m.table_name = $t and m.year = $y{where}",
+        params,
+    ).fetchall()
+    return rows[0][0] if rows else None
+
+
 def _measured_duplicates(con: duckdb.DuckDBPyConnection, table: str, year: int) -> int | None:
     """Rows failing the ingestion's unique-key check on the file now loaded, if it was recorded."""
-    if not (REGISTERS[table].key and table_exists(con, "meta_ingest_checks") and table_exists(con, "meta_ingest")):
+    if not REGISTERS[table].key:
         return None
-    rows = con.execute(
-        "select c.failed_rows from meta_ingest_checks c join meta_ingest i "
-        "on i.table_name = c.table_name and i.year = c.year and i.sha256 = c.sha256 "
-        "where c.table_name = $t and c.year = $y and c.check_name = 'unique_key'",
-        {"t": table, "y": year},
-    ).fetchall()
-    return int(rows[0][0]) if rows else None
+    n = _of_loaded_file(con, "meta_ingest_checks", "failed_rows", table, year, check="unique_key")
+    return None if n is None else int(n)
 
 
 def _stored_profile(con: duckdb.DuckDBPyConnection, table: str, year: int) -> dict[str, Any] | None:
     """The profile the ingestion measured (pipeline.ingest._register_checks) on the file now loaded."""
-    if not (table_exists(con, "meta_register_profile") and table_exists(con, "meta_ingest")):
-        return None
-    rows = con.execute(
-        "select p.profile from meta_register_profile p join meta_ingest i "
-        "on i.table_name = p.table_name and i.year = p.year and i.sha256 = p.sha256 "
-        "where p.table_name = $t and p.year = $y",
-        {"t": table, "y": year},
-    ).fetchall()
-    return json.loads(rows[0][0]) if rows else None
+    profile = _of_loaded_file(con, "meta_register_profile", "profile", table, year)
+    return None if profile is None else json.loads(profile)
 
 
 def register_frame(con: duckdb.DuckDBPyConnection, table: str, year: int) -> pd.DataFrame:
