@@ -167,7 +167,9 @@ def plan_steps(settings: Settings, requested: list[int], con: duckdb.DuckDBPyCon
         for table, year in contract.needed_registers(y):
             register_years.setdefault(year, set()).add(table)
     steps: list[Step] = []
-    for year in sorted(register_years):
+    # The year with the most extracts first (register years load independently of each other):
+    # the data-quality suites first needed by its checks then find the GX worker started.
+    for year in sorted(register_years, key=lambda y: (-len(register_years[y]), y)):
         tables = tuple(t for t in contract.REGISTERS if t in register_years[year])
         if all(_kept(con, data_dir, t, year) for t in tables):
             # e.g. a rerun with corrected boundaries: only the boundary-dependent assets run
