@@ -11,7 +11,6 @@ from pathlib import Path
 
 import click
 
-from assets.resources import DEFAULT_DATA, Settings
 from pipeline import __version__
 from pipeline.errors import InputError
 
@@ -51,7 +50,14 @@ def main(debug: bool) -> None:
     Context.debug = debug
 
 
-def _settings(data: Path, boundaries: Path | None, out: Path, rules: str, history: str) -> Settings:
+# assets.resources.DEFAULT_DATA; Dagster itself is imported only by the commands that run it (a
+# plain `--help` stays fast, and so does the GX worker process, which imports this module).
+DEFAULT_DATA = Path(__file__).resolve().parent.parent / "data_samples"
+
+
+def _settings(data: Path, boundaries: Path | None, out: Path, rules: str, history: str):
+    from assets.resources import Settings
+
     return Settings(
         data_dir=str(Path(data).resolve()),
         boundaries_dir=str(Path(boundaries).resolve()) if boundaries else "",
