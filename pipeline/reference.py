@@ -72,6 +72,8 @@ def load_reference(name: str, path: Path) -> pl.DataFrame:
             cols.append(cast.alias(col))
     df = raw.select(cols)
     key = next(iter(schema))
+    if df[key].is_null().any():
+        raise InputError("a code is empty", file=str(path), column=key)
     if df[key].is_duplicated().any():
         raise InputError("code listed twice", file=str(path), column=key)
     return df

@@ -450,3 +450,15 @@ def test_quality_profile_is_measured_in_the_load_pass(data, loaded_db):
         # another file for the year: the stored profile no longer applies
         con.execute("update meta_ingest set sha256 = 'other' where table_name = 'udda'")
         assert _stored_profile(con, "udda", YEAR) is None
+
+
+def test_a_code_list_with_an_empty_code_is_an_error(data, db):
+    ref = data / "reference"
+    ref.mkdir(exist_ok=True)
+    text = (Path(__file__).parents[1] / "pipeline" / "reference" / "municipalities.csv").read_text(encoding="utf-8")
+    header, first, *rest = text.splitlines()
+    (ref / "municipalities.csv").write_text("\n".join([header, "," + first.split(",", 1)[1], first, *rest]) + "\n",
+                                            encoding="utf-8")  # fmt: skip
+    with _connect(db) as con, pytest.raises(InputError) as info:
+        load_reference(con, data)
+    assert str(info.value) == f"file {ref / 'municipalities.csv'}, column kom: a code is empty"

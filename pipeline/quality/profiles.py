@@ -69,7 +69,8 @@ def register_metrics(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, st
         if tab == table:
             rel = ensure_reference(con, ref)
             m[f"unknown_{col}"] = (
-                f"count(*) filter (where t.{col} is not null and t.{col} not in (select {refcol} from {rel}))"
+                f"count(*) filter (where t.{col} is not null and t.{col} not in "
+                f"(select {refcol} from {rel} where {refcol} is not null))"
             )
     if table == "bef":
         m["invalid_koen"] = "count(*) filter (where t.koen not in (1, 2))"
