@@ -141,8 +141,8 @@ def missing_registers(data_dir: Path, years: list[int]) -> list[tuple[str, int, 
 def _kept(con: duckdb.DuckDBPyConnection, data_dir: Path, table: str, year: int) -> bool:
     """The register year needs no ingestion step: the same file is loaded and its data-quality
     suite passed on that very file (its result is kept in the warehouse)."""
-    from pipeline.ingest import loaded_unchanged
-    from pipeline.quality.store import ingested_sha256, load_result
+    from pipeline.ingest import ingested_sha256, loaded_unchanged
+    from pipeline.quality.store import load_result
 
     if not loaded_unchanged(con, data_dir, table, year):
         return False
@@ -211,11 +211,11 @@ def run_list_years(
             file=str(path),
             year=year,
         )
-    _preload_great_expectations()
+    _start_slow_imports()
     return _run_steps(settings, requested, step_runner(settings, instance), progress)
 
 
-def _preload_great_expectations() -> None:
+def _start_slow_imports() -> None:
     """Start Great Expectations (3-7 s of Python imports) in its worker process, and import the
     publication's libraries in a background thread, while the first steps run (most of their time
     is spent in DuckDB outside the GIL); the quality checks and the publication then find them

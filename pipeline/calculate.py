@@ -20,6 +20,7 @@ from pipeline import contract
 from pipeline.criteria import Metrics, classify, income_ratio, share, two_year_mean
 from pipeline.errors import InputError
 from pipeline.history import YearStatus, file_statuses, history_flags, plan_sources
+from pipeline.ingest import ingested_inputs_key
 from pipeline.rules import RuleSet, ruleset_for
 from pipeline.warehouse import replace_partition, run_sql_table, sql_text, table_exists
 
@@ -141,7 +142,7 @@ def build_list_counts(con: duckdb.DuckDBPyConnection, list_year: int, rules: Rul
         "income_max": p["income_max"],
         "student_group": p["student_group"],
     }
-    inputs = _input_hashes(con, [("bef", list_year), ("ind", list_year - 1), ("akm", list_year - 1),
+    inputs = ingested_inputs_key(con, [("bef", list_year), ("ind", list_year - 1), ("akm", list_year - 1),
                                  ("ref_socio13", None), ("ref_municipalities", None)])  # fmt: skip
     reuse = inputs is not None and _fetch(
         con,
@@ -175,23 +176,6 @@ def build_list_counts(con: duckdb.DuckDBPyConnection, list_year: int, rules: Rul
     }
     areas = run_sql_table(con, "int_list_counts", keys, list_params_)
     return {"income_population": n_income, "regions": regions, "areas": areas}
-
-
-def _input_hashes(con: duckdb.DuckDBPyConnection, inputs: list[tuple[str, int | None]]) -> str | None:
-    """The SHA-256 of the ingested files behind `inputs` (table, year); None if one is unknown."""
-    if not table_exists(con, "meta_ingest"):
-        return None
-    out = []
-    for table, year in inputs:
-        rows = _fetch(
-            con,
-            "select sha256 from meta_ingest where table_name = $t and year is not distinct from $y",
-            {"t": table, "y": year},
-        )
-        if not rows or rows[0][0] is None:
-            return None
-        out.append(rows[0][0])
-    return ",".join(out)
 
 
 @dataclass

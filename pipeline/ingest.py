@@ -29,7 +29,7 @@ from pipeline import reference as reference_mod
 from pipeline.contract import BOUNDARY_FILES, HISTORY, HISTORY_LISTS, REGISTERS, find_register_file
 from pipeline.errors import InputError
 from pipeline.readers import check_loaded, close_source, open_source
-from pipeline.warehouse import replace_partition, sql_text, table_exists
+from pipeline.warehouse import not_in_code_list, replace_partition, sql_text, table_exists
 
 # ---------------------------------------------------------------------------------------------
 # The checks, as data. Names are the Dagster asset-check names (assets/ingestion).
@@ -50,11 +50,6 @@ class RowCheck:
     column: str
     metric: str
     problem: str  # completes "N of M rows ..."
-
-
-def _not_in(column: str, ref_table: str, ref_column: str) -> str:
-    # Null values pass (`null not in (...)` is null); nullable columns are allowed to be empty.
-    return f"{column} not in (select {ref_column} from {ref_table} where {ref_column} is not null)"
 
 
 ROW_CHECKS: dict[str, tuple[RowCheck, ...]] = {
@@ -265,6 +260,24 @@ def _unchanged(con, table: str, year: int, sha: str) -> int | None:
         return None
     loaded = _scalar(con, f"select count(*) from stg_{table} where year = $y", {"y": year})
     return int(loaded) if loaded == prev[0][1] else None
+
+
+def ingested_sha256(con: duckdb.DuckDBPyConnection, table: str, year: int | None) -> str | None:
+    """The SHA-256 of the file loaded for `table` and `year` (None: a code list), by meta_ingest;
+    None when nothing is loaded."""
+    if not table_exists(con, "meta_ingest"):
+        return None
+    rows = con.execute(
+        "select sha256 from meta_ingest where table_name = $t and year is not distinct from $y", {"t": table, "y": year}
+    ).fetchall()
+    return rows[0][0] if rows else None
+
+
+def ingested_inputs_key(con: duckdb.DuckDBPyConnection, inputs: list[tuple[str, int | None]]) -> str | None:
+    """The SHA-256 of every loaded file behind `inputs` (table, year), joined: the key under which
+    a result computed from them is kept. None when one of them is not loaded."""
+    shas = [ingested_sha256(con, table, year) for table, year in inputs]
+    return None if any(s is None for s in shas) else ",".join(shas)
 
 
 def loaded_unchanged(con: duckdb.DuckDBPyConnection, data_dir: Path, table: str, year: int) -> bool:
@@ -516,9 +529,9 @@ def _boundary_checks(con, areas_path: Path, parcels_path: Path) -> dict[str, dic
         ex = _examples(con, orphan_sql)
         raise _fail(f"{orphans} area_id values are not in areas.csv (e.g. {ex})",
                     check="parcels_in_areas", file=parcels_path, column="area_id", year=None)
-    unknown_kom = int(_scalar(con, f"select count(*) from stg_areas where {_not_in('kom', 'ref_municipalities', 'kom')}"))
+    unknown_kom = int(_scalar(con, f"select count(*) from stg_areas where {not_in_code_list('kom', 'ref_municipalities', 'kom')}"))
     if unknown_kom:
-        ex = _examples(con, f"select area_id from stg_areas where {_not_in('kom', 'ref_municipalities', 'kom')}")
+        ex = _examples(con, f"select area_id from stg_areas where {not_in_code_list('kom', 'ref_municipalities', 'kom')}")
         raise _fail(f"{unknown_kom} areas have a municipality code that is not in the code list municipalities (e.g. {ex})",
                     check=CODES_IN_REFERENCE, file=areas_path, column="kom", year=None)
     return {name: {"passed": True, "failed_rows": 0} for name in BOUNDARY_CHECKS}

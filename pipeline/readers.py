@@ -26,6 +26,7 @@ import duckdb
 
 from pipeline.contract import DUCKDB_TYPES, Column, Table
 from pipeline.errors import InputError
+from pipeline.warehouse import quote_ident
 
 _counter = itertools.count()
 
@@ -42,11 +43,6 @@ BOOL_TEXT = ("true", "false", "1", "0")
 DATE_TEXT = r"[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]*)?)?)?"
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
-
-
-def quote_ident(name: str) -> str:
-    """A SQL identifier, double-quoted (safe for any column name found in a file)."""
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _kind(duck_type: str) -> str:

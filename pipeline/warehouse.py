@@ -51,7 +51,14 @@ def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
 
 
 def quote_ident(name: str) -> str:
+    """A SQL identifier, double-quoted (safe for any column name, also one found in a file)."""
     return '"' + name.replace('"', '""') + '"'
+
+
+def not_in_code_list(column: str, code_list: str, code_column: str) -> str:
+    """SQL: `column` holds a code that `code_list` does not have. Null values pass (`null not in`
+    is null), and so do the list's empty codes (a null inside `not in` would hide every code)."""
+    return f"{column} not in (select {code_column} from {code_list} where {code_column} is not null)"
 
 
 def create_table_like(con: duckdb.DuckDBPyConnection, table: str, select_sql: str, params: dict[str, Any]) -> None:

@@ -58,6 +58,13 @@ TRANSFORMATION_FROM = 2018     # transformation (hard ghetto) list exists from 2
 TRANSFORMATION_YEARS = 5
 
 # METHOD.md § 4, written out per rule set. ops: ">" overstiger, ">=" mindst, "<" mindre end.
+MAIN_FROM_2018 = {
+    "labour": (">", F("0.40")),
+    "conviction": (">=", F(3)),               # multiple of the national share
+    "education": (">", F("0.60")),
+    "income": ("<", F("0.55")),
+    "nonwestern": (">", F("0.50")),
+}
 RULESETS = {
     "2014": {
         "main": {
@@ -73,26 +80,14 @@ RULESETS = {
         "lists": {"parallel", "combined_letting"},
     },
     "2018": {
-        "main": {
-            "labour": (">", F("0.40")),
-            "conviction": (">=", F(3)),               # multiple of the national share
-            "education": (">", F("0.60")),
-            "income": ("<", F("0.55")),
-            "nonwestern": (">", F("0.50")),
-        },
+        "main": MAIN_FROM_2018,
         "conviction_relative": True,
         "n_criteria_of": ["labour", "conviction", "education", "income"],
         "education_sources": "danish_or_approved",
         "lists": {"vulnerable", "parallel", "transformation", "combined_letting"},
     },
     "2021": {
-        "main": {
-            "labour": (">", F("0.40")),
-            "conviction": (">=", F(3)),
-            "education": (">", F("0.60")),
-            "income": ("<", F("0.55")),
-            "nonwestern": (">", F("0.50")),
-        },
+        "main": MAIN_FROM_2018,  # the main list's criteria did not change in 2021
         "conviction_relative": True,
         "n_criteria_of": ["labour", "conviction", "education", "income"],
         "education_sources": "danish_or_approved",

@@ -94,7 +94,8 @@ def _register_check(table: str) -> dg.AssetChecksDefinition:
     def _check(context: dg.AssetCheckExecutionContext, warehouse: DuckDBResource):
         from pipeline.quality import QualityResult, validate_register
 
-        from pipeline.quality.store import ingested_sha256, load_result, save_result
+        from pipeline.ingest import ingested_sha256
+        from pipeline.quality.store import load_result, save_result
 
         result = QualityResult()
         with warehouse.get_connection() as con:

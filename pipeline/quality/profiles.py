@@ -16,7 +16,7 @@ import duckdb
 import pandas as pd
 
 from pipeline.contract import BOUNDARY_FILES, REGISTERS
-from pipeline.warehouse import table_exists
+from pipeline.warehouse import not_in_code_list, table_exists
 
 # code-list checks: (table, column) -> (reference table, reference column)
 CODE_LISTS = {
@@ -68,10 +68,7 @@ def register_metrics(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, st
     for (tab, col), (ref, refcol) in CODE_LISTS.items():
         if tab == table:
             rel = ensure_reference(con, ref)
-            m[f"unknown_{col}"] = (
-                f"count(*) filter (where t.{col} is not null and t.{col} not in "
-                f"(select {refcol} from {rel} where {refcol} is not null))"
-            )
+            m[f"unknown_{col}"] = f"count(*) filter (where {not_in_code_list(f't.{col}', rel, refcol)})"
     if table == "bef":
         m["invalid_koen"] = "count(*) filter (where t.koen not in (1, 2))"
         m["invalid_alder"] = "count(*) filter (where t.alder not between 0 and 125)"
@@ -173,17 +170,9 @@ COVERAGE_INPUTS = (("bef", 0), ("bef", -1), ("akm", -1), ("akm", -2), ("udda", -
 
 def _coverage_key(con: duckdb.DuckDBPyConnection, list_year: int) -> str | None:
     """The SHA-256 of every ingested file coverage reads, or None when one is unknown."""
-    if not table_exists(con, "meta_ingest"):
-        return None
-    shas = []
-    for table, offset in COVERAGE_INPUTS:
-        rows = con.execute(
-            "select sha256 from meta_ingest where table_name = $t and year = $y", {"t": table, "y": list_year + offset}
-        ).fetchall()
-        if not rows or rows[0][0] is None:
-            return None
-        shas.append(rows[0][0])
-    return ",".join(shas)
+    from pipeline.ingest import ingested_inputs_key
+
+    return ingested_inputs_key(con, [(table, list_year + offset) for table, offset in COVERAGE_INPUTS])
 
 
 def coverage_frame(con: duckdb.DuckDBPyConnection, list_year: int) -> pd.DataFrame:

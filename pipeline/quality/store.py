@@ -41,13 +41,3 @@ def load_result(
     if not rows or (source_sha256 is not None and rows[0][1] != source_sha256):
         return None
     return result_from_json(rows[0][0])
-
-
-def ingested_sha256(con: duckdb.DuckDBPyConnection, table: str, year: int) -> str | None:
-    try:
-        rows = con.execute(
-            "select sha256 from meta_ingest where table_name = $t and year = $y", {"t": table, "y": year}
-        ).fetchall()
-    except duckdb.CatalogException:
-        return None
-    return rows[0][0] if rows else None
