@@ -59,3 +59,47 @@ def test_console_script_exit_codes(tmp_path):
     assert bad.returncode == 1
     assert "none" in bad.stdout + bad.stderr
     assert not (tmp_path / "out" / "2024").exists()
+
+
+WORKBOOK_SCRIPT = """
+import sys
+from pathlib import Path
+import polars as pl
+from pipeline.publish import read_areas_csv, write_workbook
+from pipeline.quality import gx_runner
+if __name__ == "__main__":
+    f = Path(sys.argv[1])
+    assert gx_runner.start_worker()
+    parcels = pl.read_csv(f / "parcels_a.csv", schema_overrides={"area_id": pl.String, "matrikelnr": pl.String})
+    pending = gx_runner.submit(write_workbook, Path(sys.argv[2]), read_areas_csv(f / "out_a" / "2021" / "areas.csv"),
+                               read_areas_csv(f / "out_a" / "2020" / "areas.csv"), parcels, 2021, "2021")
+    assert pending is not None
+    pending.result()
+    print("written")
+"""
+
+
+def test_workbook_written_in_the_worker_process_equals_one_written_here(tmp_path):
+    """The publication hands the workbook to the worker process while it draws the report."""
+    import openpyxl
+    import polars as pl
+
+    from pipeline.publish import read_areas_csv, write_workbook
+
+    fixtures = ROOT / "tests" / "fixtures" / "publish"
+    there = tmp_path / "worker" / "lists.xlsx"
+    proc = subprocess.run([sys.executable, "-c", WORKBOOK_SCRIPT, str(fixtures), str(there)], capture_output=True,
+                          text=True, cwd=ROOT, timeout=300)  # fmt: skip
+    assert proc.returncode == 0 and "written" in proc.stdout, proc.stderr[-2000:]
+    here = tmp_path / "here" / "lists.xlsx"
+    parcels = pl.read_csv(fixtures / "parcels_a.csv", schema_overrides={"area_id": pl.String, "matrikelnr": pl.String})
+    write_workbook(here, read_areas_csv(fixtures / "out_a" / "2021" / "areas.csv"),
+                   read_areas_csv(fixtures / "out_a" / "2020" / "areas.csv"), parcels, 2021, "2021")  # fmt: skip
+
+    def cells(path: Path) -> dict[str, list[tuple]]:
+        wb = openpyxl.load_workbook(path, read_only=True)
+        return {ws.title: list(ws.iter_rows(values_only=True)) for ws in wb.worksheets}
+
+    a, b = cells(there), cells(here)
+    assert list(a) == list(b) and len(a) >= 3
+    assert a == b

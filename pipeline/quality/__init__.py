@@ -10,23 +10,39 @@ Public API (used by the CLI and the Dagster checks):
 - `QualityResult.has_errors`, `QualityResult.error_line()`, `QualityResult.raise_for_errors()`.
 """
 
-from pipeline.quality.report import write_quality_report
-from pipeline.quality.result import ERROR, WARNING, Outcome, QualityResult
-from pipeline.quality.validate import (
-    validate_inputs,
-    validate_list_year_inputs,
-    validate_outputs,
-    validate_register,
-)
+from importlib import import_module
+from typing import TYPE_CHECKING
 
-__all__ = [
-    "ERROR",
-    "WARNING",
-    "Outcome",
-    "QualityResult",
-    "validate_inputs",
-    "validate_list_year_inputs",
-    "validate_outputs",
-    "validate_register",
-    "write_quality_report",
-]
+# Imported on first use (PEP 562): the submodules pull in pandas and Jinja, and a process that only
+# starts the GX worker (pipeline.quality.gx_runner) or reads a stored result should not pay for them.
+_EXPORTS = {
+    "write_quality_report": "pipeline.quality.report",
+    "ERROR": "pipeline.quality.result",
+    "WARNING": "pipeline.quality.result",
+    "Outcome": "pipeline.quality.result",
+    "QualityResult": "pipeline.quality.result",
+    "validate_inputs": "pipeline.quality.validate",
+    "validate_list_year_inputs": "pipeline.quality.validate",
+    "validate_outputs": "pipeline.quality.validate",
+    "validate_register": "pipeline.quality.validate",
+}
+
+__all__ = sorted(_EXPORTS)
+
+if TYPE_CHECKING:
+    from pipeline.quality.report import write_quality_report
+    from pipeline.quality.result import ERROR, WARNING, Outcome, QualityResult
+    from pipeline.quality.validate import (
+        validate_inputs,
+        validate_list_year_inputs,
+        validate_outputs,
+        validate_register,
+    )
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

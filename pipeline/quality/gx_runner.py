@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from pipeline.quality.result import Outcome
 from pipeline.quality.suites import load_suite
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 0}
 # The only keys of a GX result we keep: aggregates, never values.
@@ -108,6 +109,22 @@ def start_worker() -> bool:
     _worker["pool"] = pool
     atexit.register(stop_worker)
     return True
+
+
+def submit(fn, /, *args: Any, **kwargs: Any):
+    """Run `fn(*args, **kwargs)` in the worker process, beside this one (e.g. the workbook while
+    this process draws the report). A Future, or None when no worker runs (the caller then runs
+    it itself). Only small, aggregate arguments are sent (areas, boundaries), never person rows."""
+    pool = _worker.get("pool")
+    if pool is None:
+        return None
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        return pool.submit(fn, *args, **kwargs)
+    except BrokenProcessPool:
+        _worker.pop("pool", None)
+        return None
 
 
 def stop_worker() -> None:
@@ -218,6 +235,8 @@ def failing_ids(exp: dict, frame: pd.DataFrame, id_column: str, params: dict) ->
         return ()
     s = frame[col]
     t = exp["type"]
+    import pandas as pd
+
     if t == "expect_column_values_to_be_between":
         bad = pd.Series(False, index=frame.index)
         if kw.get("min_value") is not None:
