@@ -280,16 +280,34 @@ def ingested_inputs_key(con: duckdb.DuckDBPyConnection, inputs: list[tuple[str, 
     return None if any(s is None for s in shas) else ",".join(shas)
 
 
-def loaded_unchanged(con: duckdb.DuckDBPyConnection, data_dir: Path, table: str, year: int) -> bool:
+def register_files_sha256(data_dir: Path, wanted: list[tuple[str, int]]) -> dict[tuple[str, int], str]:
+    """The SHA-256 of the register extracts `wanted` (table, year) that exist, hashed two at a
+    time (hashlib releases the GIL: hundreds of MB at national scale)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    paths = {}
+    for table, year in wanted:
+        try:
+            paths[(table, year)] = find_register_file(Path(data_dir), table, year)
+        except InputError:
+            pass
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(zip(paths, pool.map(file_sha256, paths.values())))
+
+
+def loaded_unchanged(con: duckdb.DuckDBPyConnection, data_dir: Path, table: str, year: int,
+                     sha: str | None = None) -> bool:  # fmt: skip
     """The extract of `table` for `year` is in the warehouse exactly as the file is now (same
-    SHA-256, every row): loading it again would change nothing."""
+    SHA-256, every row): loading it again would change nothing. `sha`: the file's SHA-256, when
+    the caller has it (register_files_sha256)."""
     if not table_exists(con, "meta_ingest"):
         return False
-    try:
-        path = find_register_file(Path(data_dir), table, year)
-    except InputError:
-        return False
-    return _unchanged(con, table, year, file_sha256(path)) is not None
+    if sha is None:
+        try:
+            sha = file_sha256(find_register_file(Path(data_dir), table, year))
+        except InputError:
+            return False
+    return _unchanged(con, table, year, sha) is not None
 
 
 def _assert_scanned(check: str, table: str, year: int, scanned: int, rows: int) -> None:
@@ -299,6 +317,37 @@ def _assert_scanned(check: str, table: str, year: int, scanned: int, rows: int) 
         raise RuntimeError(
             f"internal error: the check {check} of stg_{table} for {year} saw {scanned} of the {rows} rows loaded"
         )
+
+
+def keys_strictly_increasing(con: duckdb.DuckDBPyConnection, table: str, column: str, year: int, rows: int,
+                             batch_rows: int = 1 << 20) -> bool:  # fmt: skip
+    """Whether `column` of `table`'s rows for `year`, in the order they were loaded (the file's),
+    is strictly increasing: then no value occurs twice. Register extracts usually come sorted by
+    person (SAS sorts them for its merges), and this streaming comparison of neighbours costs a
+    fraction of counting distinct values in a hash table (about 0.15 s instead of 1 s for six
+    million persons). False (not sorted, a null, or not exactly `rows` rows seen) says nothing:
+    the caller then counts exactly.
+    The values stay in this process; nothing of them is kept or reported."""
+    import pyarrow.compute as pc
+
+    reader = con.sql(
+        f"select {column} from {table} where year = $year", params={"year": year}
+    ).to_arrow_reader(batch_rows)
+    last = None
+    seen = 0
+    for batch in reader:
+        values = batch.column(0)
+        seen += len(values)
+        if len(values) == 0:
+            continue
+        if values.null_count:
+            return False
+        if last is not None and not values[0].as_py() > last:
+            return False
+        if len(values) > 1 and not pc.all(pc.greater(values[1:], values[:-1])).as_py():
+            return False
+        last = values[-1].as_py()
+    return seen == rows
 
 
 def _register_checks(con, table: str, year: int, rows: int, path: Path) -> tuple[dict[str, dict], dict[str, Any]]:
@@ -316,8 +365,10 @@ def _register_checks(con, table: str, year: int, rows: int, path: Path) -> tuple
     # (duplicate_<key> is the unique-key check's count of rows sharing a key, measured below)
     aggs = {"__rows": "count(*)", **{k: v for k, v in metrics.items() if not k.startswith("duplicate_")}}
     keys = ", ".join(spec.key)
-    if spec.key:
-        # every key distinct: no duplicates (exact); otherwise they are counted below
+    # keys in strictly increasing order are all distinct (exact); otherwise every key distinct
+    # means no duplicates (exact), and when they are not, the duplicates are counted below
+    sorted_keys = len(spec.key) == 1 and keys_strictly_increasing(con, f"stg_{table}", spec.key[0], year, rows)
+    if spec.key and not sorted_keys:
         aggs["__distinct_keys"] = f"count(distinct {keys if len(spec.key) == 1 else f'({keys})'})"
     cur = con.execute(
         "select " + ", ".join(f"{expr} as {name}" for name, expr in aggs.items()) + f" from stg_{table} t where t.year = $year",
@@ -330,7 +381,7 @@ def _register_checks(con, table: str, year: int, rows: int, path: Path) -> tuple
 
     if spec.key:
         dup_rows = 0
-        if int(row["__distinct_keys"]) != rows:
+        if not sorted_keys and int(row["__distinct_keys"]) != rows:
             dup_rows = int(
                 _scalar(
                     con,

@@ -16,7 +16,8 @@ import polars as pl
 import pytest
 
 from pipeline.errors import InputError
-from pipeline.ingest import ingest_register, load_reference
+from pipeline import ingest
+from pipeline.ingest import ingest_register, keys_strictly_increasing, load_reference
 from pipeline.warehouse import UNCOMPRESSED_COLUMNS, connect, replace_partition
 from pipeline.contract import polars_schema
 from tests.ingest_helpers import SCHEMAS, write_register
@@ -136,3 +137,58 @@ def test_exactly_typed_file_is_checked_on_the_loaded_rows(tmp_path):
                                                            pl.Series("skattepligtig", [True, False, True])))
         assert ingest_register(con, data, "ind", 2024)["rows"] == 3
         assert con.execute("select count(*), count(perindkialt_13) from stg_ind").fetchall() == [(3, 2)]
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (["a", "b", "c", "d", "e"], True),
+        (["a", "b", "b", "d", "e"], False),  # a repeat inside a batch
+        (["a", "b", "c", "c", "e"], False),  # a repeat across batches of two (c | c)
+        (["a", "b", "c", "d", "c"], False),  # unsorted
+        (["b", "a", "c", "d", "e"], False),
+        (["a", "b", None, "d", "e"], False),  # a null says nothing
+        (["a10", "a2", "a3", "b", "c"], True),  # byte order, not numeric order
+    ],
+)
+def test_keys_strictly_increasing(tmp_path, values, expected):
+    with connect(tmp_path / "w.duckdb") as con:
+        con.execute("create table t (year integer, pnr varchar)")
+        con.execute("insert into t select 2024, unnest($v)", {"v": values})
+        con.execute("insert into t values (2023, 'a'), (2023, 'a')")  # another year: not looked at
+        for batch_rows in (2, 3, 1 << 20):
+            assert keys_strictly_increasing(con, "t", "pnr", 2024, len(values), batch_rows=batch_rows) is expected
+        # a count that differs from the rows loaded (a storage fault) never passes as sorted
+        assert keys_strictly_increasing(con, "t", "pnr", 2024, len(values) + 1) is False
+
+
+@pytest.mark.parametrize("order", ["sorted", "unsorted"])
+@pytest.mark.parametrize("duplicate", [False, True])
+def test_unique_key_check_is_exact_for_sorted_and_unsorted_files(tmp_path, monkeypatch, order, duplicate):
+    """A file sorted by pnr passes the unique-key check by the neighbour comparison; any other file
+    (unsorted, or a sorted file with a repeat) is counted exactly, and every repeat is found."""
+    df = _big_bef()
+    if duplicate:  # p0000010 twice, next to each other while sorted
+        df = df.with_columns(pl.when(pl.int_range(pl.len()) == 11).then(pl.lit("p0000010")).otherwise(pl.col("pnr")).alias("pnr"))
+    if order == "unsorted":
+        df = df.reverse()
+    seen: list[bool] = []
+    original = ingest.keys_strictly_increasing
+
+    def spy(*args, **kwargs):
+        seen.append(original(*args, **kwargs))
+        return seen[-1]
+
+    monkeypatch.setattr(ingest, "keys_strictly_increasing", spy)
+    data = tmp_path / "data"
+    path = write_register(data, "bef", 2024, df)
+    with connect(tmp_path / "w.duckdb") as con:
+        load_reference(con, None)
+        if duplicate:
+            with pytest.raises(InputError) as info:
+                ingest_register(con, data, "bef", 2024)
+            assert str(info.value) == (f"file {path}, column pnr, year 2024: "
+                                       "2 of 130000 rows share their pnr with another row (pnr must be unique)")
+        else:
+            assert ingest_register(con, data, "bef", 2024)["checks"]["unique_key"] == {"passed": True, "failed_rows": 0}
+    assert seen == [order == "sorted" and not duplicate]
