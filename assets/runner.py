@@ -28,6 +28,10 @@ from pipeline.history import plan_sources
 from pipeline.warehouse import connect
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+# the run tags of a partition range (dagster._core.storage.tags), for assets with a single-run
+# backfill policy
+RANGE_START = "dagster/asset_partition_range_start"
+RANGE_END = "dagster/asset_partition_range_end"
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,7 @@ class Step:
     label: str
     assets: tuple[str, ...]
     partition: str | None
+    last: str | None = None  # a range of partitions partition..last in one run (single-run assets)
 
 
 class RunFailed(Exception):
@@ -108,15 +113,18 @@ def step_runner(settings: Settings, instance: dg.DagsterInstance | None = None) 
     instance = instance or dg.DagsterInstance.ephemeral()
 
     def run(step: Step) -> None:
+        tags = {"boliglister/step": step.label}
+        if step.last is not None:
+            tags.update({RANGE_START: step.partition, RANGE_END: step.last})
         result = dg.materialize(
             defs,
             selection=[dg.AssetKey(a) for a in step.assets],
-            partition_key=step.partition,
+            partition_key=step.partition if step.last is None else None,
             resources=resources,
             instance=instance,
             raise_on_error=False,
             run_config=QUIET,
-            tags={"boliglister/step": step.label},
+            tags=tags,
         )
         if not result.success:
             line = _failure_line(result)
@@ -138,17 +146,31 @@ def missing_registers(data_dir: Path, years: list[int]) -> list[tuple[str, int, 
     return out
 
 
-def _kept(con: duckdb.DuckDBPyConnection, data_dir: Path, table: str, year: int) -> bool:
-    """The register year needs no ingestion step: the same file is loaded and its data-quality
-    suite passed on that very file (its result is kept in the warehouse)."""
-    from pipeline.ingest import ingested_sha256, loaded_unchanged
+def _kept(con: duckdb.DuckDBPyConnection, data_dir: Path, table: str, year: int, sha: str | None) -> bool:
+    """The register year needs no ingestion step: the same file (SHA-256 `sha`) is loaded and its
+    data-quality suite passed on that very file (its result is kept in the warehouse)."""
+    from pipeline.ingest import loaded_unchanged
     from pipeline.quality.store import load_result
 
-    if not loaded_unchanged(con, data_dir, table, year):
+    if sha is None or not loaded_unchanged(con, data_dir, table, year, sha):
         return False
-    sha = ingested_sha256(con, table, year)
-    result = load_result(con, table, year, sha) if sha else None
+    result = load_result(con, table, year, sha)
     return result is not None and not result.has_errors
+
+
+def _consecutive(years: set[int]) -> list[tuple[int, int]]:
+    """The years as runs of consecutive years, (first, last) each, in order."""
+    out: list[tuple[int, int]] = []
+    for y in sorted(years):
+        if out and y == out[-1][1] + 1:
+            out[-1] = (out[-1][0], y)
+        else:
+            out.append((y, y))
+    return out
+
+
+def _span(a: int, b: int) -> str:
+    return str(a) if a == b else f"{a}-{b}"
 
 
 def plan_steps(settings: Settings, requested: list[int], con: duckdb.DuckDBPyConnection) -> list[Step]:
@@ -166,22 +188,25 @@ def plan_steps(settings: Settings, requested: list[int], con: duckdb.DuckDBPyCon
     for y in list_years:
         for table, year in contract.needed_registers(y):
             register_years.setdefault(year, set()).add(table)
+    from pipeline.ingest import register_files_sha256
+
+    shas = register_files_sha256(data_dir, [(t, y) for y, ts in register_years.items() for t in ts])
     steps: list[Step] = []
     # The year with the most extracts first (register years load independently of each other):
     # the data-quality suites first needed by its checks then find the GX worker started.
     for year in sorted(register_years, key=lambda y: (-len(register_years[y]), y)):
         tables = tuple(t for t in contract.REGISTERS if t in register_years[year])
-        if all(_kept(con, data_dir, t, year) for t in tables):
+        if all(_kept(con, data_dir, t, year, shas.get((t, year))) for t in tables):
             # e.g. a rerun with corrected boundaries: only the boundary-dependent assets run
             steps.append(Step(f"registers {' '.join(tables)} {year}: unchanged, kept from the warehouse", (), str(year)))
         else:
             steps.append(Step(f"ingest {' '.join(tables)} {year}", tables, str(year)))
-    resident_years = sorted({s for y in list_years for s in (y - 1, y)})
-    for s in resident_years:
-        steps.append(Step(f"residents 1 January {s}", ("residents",), str(s)))
-    data_years = sorted({t for y in list_years for t in (y - 2, y - 1)})
-    for t in data_years:
-        steps.append(Step(f"counts of data year {t}", ("yearly_counts",), str(t)))
+    # years that do not depend on each other: each run of consecutive years is one Dagster run
+    for a, b in _consecutive({s for y in list_years for s in (y - 1, y)}):
+        steps.append(Step(f"residents 1 January {_span(a, b)}", ("residents",), str(a), None if a == b else str(b)))
+    for a, b in _consecutive({t for y in list_years for t in (y - 2, y - 1)}):
+        label = f"counts of data year {a}" if a == b else f"counts of data years {_span(a, b)}"
+        steps.append(Step(label, ("yearly_counts",), str(a), None if a == b else str(b)))
     for y in list_years:
         assets = ["list_counts", "classification", "areas"]
         if y in requested:
@@ -211,26 +236,30 @@ def run_list_years(
             file=str(path),
             year=year,
         )
-    _start_slow_imports()
-    return _run_steps(settings, requested, step_runner(settings, instance), progress)
-
-
-def _start_slow_imports() -> None:
-    """Start Great Expectations (3-7 s of Python imports) in its worker process, and import the
-    publication's libraries in a background thread, while the first steps run (most of their time
-    is spent in DuckDB outside the GIL); the quality checks and the publication then find them
-    ready. A failure here is ignored: the steps import them again and report any error."""
-    import threading
-
     from pipeline.quality import gx_runner
 
     in_worker = gx_runner.start_worker()  # GX in a process of its own when not imported yet
+    return _run_steps(settings, requested, step_runner(settings, instance), progress,
+                      start_imports=lambda: _start_slow_imports(in_worker))  # fmt: skip
+
+
+def _start_slow_imports(in_worker: bool) -> None:
+    """Import pandas and the publication's libraries (and GX when it has no worker process) in a
+    background thread while the steps that follow run (most of their time is spent in DuckDB,
+    outside the GIL); the quality checks and the publication then find them ready. Started once
+    the Python-heavy start (Dagster's instance, the first step) is over, not to hold the GIL
+    against it. A failure here is ignored: the steps import them again and report any error."""
+    import threading
+
+    from pipeline.quality import gx_runner
 
     def load() -> None:
         try:
             if not in_worker:
                 gx_runner._batch_definition()
-            import pipeline.publish  # noqa: F401 - matplotlib, xlsxwriter, jinja2 (about 1 s)
+            import pipeline.quality.validate  # noqa: F401 - pandas (about 0.5 s)
+            import pipeline.publish.report  # noqa: F401 - matplotlib, jinja2 (about 1 s)
+            import pipeline.publish.workbook  # noqa: F401 - xlsxwriter
         except Exception:  # noqa: BLE001
             pass
 
@@ -238,13 +267,16 @@ def _start_slow_imports() -> None:
 
 
 def _run_steps(settings: Settings, requested: list[int], run: Callable[[Step], None],
-               progress: Callable[[str, int, int], None] | None) -> list[Path]:  # fmt: skip
+               progress: Callable[[str, int, int], None] | None,
+               start_imports: Callable[[], None] | None = None) -> list[Path]:  # fmt: skip
     first = Step("code lists, boundaries, history", ("reference", "boundaries", "history"), None)
     if progress:
         progress(first.label, 0, 0)
     run(first)
     with connect(settings.warehouse_path) as con:
         steps = plan_steps(settings, requested, con)
+    if start_imports is not None:
+        start_imports()
     total = len(steps) + 1
     for i, step in enumerate(steps, start=2):
         if progress:

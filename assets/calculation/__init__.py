@@ -8,6 +8,9 @@
 
 A list year depends on the earlier list years through `areas` -> `areas(Y-1)`: the history of
 one year feeds the next. Each asset replaces its own year's rows, so reruns never duplicate.
+`residents` and `yearly_counts` (years independent of each other) take a range of years in one
+run (BackfillPolicy.single_run: `boliglister run` and a backfill in the UI pay Dagster's
+per-run cost once, not once a year); the list-year assets run one year at a time, in order.
 The SQL is in sql/, the exact decisions in pipeline.criteria, the history in pipeline.history.
 """
 
@@ -53,6 +56,7 @@ def _rules(settings: Settings, list_year: int):
     ],
     description="Persons living in a housing area on 1 January of the year -> int_residents.",
     kinds={"duckdb"},
+    backfill_policy=dg.BackfillPolicy.single_run(),
     check_specs=[
         dg.AssetCheckSpec(
             "parcels_match_addresses", asset="residents", blocking=False,
@@ -61,22 +65,31 @@ def _rules(settings: Settings, list_year: int):
     ],  # fmt: skip
 )
 def residents(context: dg.AssetExecutionContext, warehouse: DuckDBResource) -> dg.MaterializeResult:
-    year = int(context.partition_key)
+    metadata: dict = {}
+    unmatched: dict[int, int | None] = {}
     with _connect(warehouse) as con:
-        n = calculate.build_residents(con, year)
-        areas = con.execute("select count(distinct area_id) from int_residents where year = $y", {"y": year}).fetchall()[0][0]
-        unmatched = ingest.parcels_without_address(con, year)
-    if unmatched:
-        context.log.warning(f"{unmatched} parcels of the boundaries match no address of adresser_{year}")
+        for key in context.partition_keys:  # one year, or a range of years in one run
+            year = int(key)
+            n = calculate.build_residents(con, year)
+            areas = con.execute("select count(distinct area_id) from int_residents where year = $y", {"y": year}).fetchall()[0][0]
+            unmatched[year] = ingest.parcels_without_address(con, year)
+            metadata.update({f"residents_{year}": n, f"areas_with_residents_{year}": int(areas)})
+            if unmatched[year]:
+                context.log.warning(f"{unmatched[year]} parcels of the boundaries match no address of adresser_{year}")
+    text = "; ".join(f"{n or 0} parcels match no address of adresser_{y}" for y, n in unmatched.items())
     return dg.MaterializeResult(
-        metadata={"residents": n, "areas_with_residents": int(areas)},
+        metadata=metadata,
         check_results=[
             dg.AssetCheckResult(
                 check_name="parcels_match_addresses",
-                passed=not unmatched,
+                passed=not any(unmatched.values()),
                 severity=dg.AssetCheckSeverity.WARN,
-                description=f"{unmatched or 0} parcels match no address of adresser_{year}.",
-                metadata={"parcels_without_address": int(unmatched or 0), "addresses_loaded": unmatched is not None},
+                description=text + ".",
+                metadata={
+                    "parcels_without_address": sum(int(n or 0) for n in unmatched.values()),
+                    **{f"parcels_without_address_{y}": int(n or 0) for y, n in unmatched.items()},
+                    "addresses_loaded": all(n is not None for n in unmatched.values()),
+                },
             )
         ],
     )
@@ -95,22 +108,25 @@ def residents(context: dg.AssetExecutionContext, warehouse: DuckDBResource) -> d
     description="Per data year t and area: the counts behind C1 (labour) and C2 (convictions), and the "
     "national conviction counts -> int_convicted, int_yearly_counts, int_national_convictions.",
     kinds={"duckdb"},
+    backfill_policy=dg.BackfillPolicy.single_run(),
 )
 def yearly_counts(
     context: dg.AssetExecutionContext, settings: Settings, warehouse: DuckDBResource
 ) -> dg.MaterializeResult:
-    t = int(context.partition_key)
-    # the list years that read data year t: t+1 (as "last") and t+2 (as "prev")
-    rulesets = [_rules(settings, y) for y in (t + 1, t + 2) if y >= calculate.FIRST_LIST_YEAR]
+    md: dict = {}
     with _connect(warehouse) as con:
-        meta = calculate.build_yearly_counts(con, t, rulesets)
-        nat = con.execute(
-            "select persons, convicted from int_national_convictions where data_year = $t order by params_key limit 1",
-            {"t": t},
-        ).fetchall()
-    md = dict(meta)
-    if nat:
-        md.update(national_persons=int(nat[0][0]), national_convicted=int(nat[0][1]))
+        for key in context.partition_keys:  # one data year, or a range of them in one run
+            t = int(key)
+            # the list years that read data year t: t+1 (as "last") and t+2 (as "prev")
+            rulesets = [_rules(settings, y) for y in (t + 1, t + 2) if y >= calculate.FIRST_LIST_YEAR]
+            meta = calculate.build_yearly_counts(con, t, rulesets)
+            nat = con.execute(
+                "select persons, convicted from int_national_convictions where data_year = $t order by params_key limit 1",
+                {"t": t},
+            ).fetchall()
+            md.update({f"{k}_{t}": v for k, v in meta.items()})
+            if nat:
+                md.update({f"national_persons_{t}": int(nat[0][0]), f"national_convicted_{t}": int(nat[0][1])})
     return dg.MaterializeResult(metadata=md)
 
 
