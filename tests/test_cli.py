@@ -194,6 +194,8 @@ def test_a_rerun_leaves_out_the_steps_of_unchanged_registers(first_run, data_dir
     settings = Settings(data_dir=str(data_dir), out_dir=str(out), boundaries_dir=str(data_dir / "boundaries_corrected"))
     run_list_years([Y], settings, progress=lambda label, i, n: labels.append(label))
     assert not [x for x in labels if x.startswith("ingest")]
+    # the years of residents and of counts are independent: one Dagster run each
+    assert f"residents 1 January {Y - 1}-{Y}" in labels and f"counts of data years {Y - 2}-{Y - 1}" in labels
     assert [x for x in labels if x.startswith("registers")] == [  # the year with most extracts first
         f"registers bef akm udda ind kraf adresser {Y - 1}: unchanged, kept from the warehouse",
         f"registers akm kraf {Y - 2}: unchanged, kept from the warehouse",
@@ -270,3 +272,36 @@ def test_the_annual_job_materialises_the_list_year(data_dir, tmp_path):
         steps = {r.tags.get("boliglister/step") for r in instance.get_runs()} - {None}
     assert f"list year {Y} (publish)" in steps
     assert (tmp_path / "o" / str(Y) / "areas.csv").is_file()
+
+
+def test_the_console_process_publishes_the_same_files(first_run, data_dir, tmp_path):
+    """In its own process the command validates in the GX worker process and draws the documents
+    while the suites run (pipeline.publish.documents): the same bytes as the run in this process."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [sys.executable, "-m", "assets.cli", "run", "--year", str(Y), "--data", str(data_dir), "--out", str(out), "--quiet"],
+        capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1], timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    first = first_run[0] / str(Y)
+    for name in ("areas.csv", "national.json", "report.html"):
+        assert (out / str(Y) / name).read_bytes() == (first / name).read_bytes(), name
+    import openpyxl
+
+    def cells(path: Path) -> dict:
+        wb = openpyxl.load_workbook(path, read_only=True)
+        return {ws.title: list(ws.iter_rows(values_only=True)) for ws in wb.worksheets}
+
+    assert cells(out / str(Y) / "lists.xlsx") == cells(first / "lists.xlsx")
+    assert not list(out.glob(".*"))  # no staging or temporary folder left in OUT
+
+
+def test_consecutive_years():
+    from assets.runner import _consecutive
+
+    assert _consecutive({2016, 2013, 2014, 2015, 2018, 2020, 2019}) == [(2013, 2016), (2018, 2020)]
+    assert _consecutive({2024}) == [(2024, 2024)]
+    assert _consecutive(set()) == []

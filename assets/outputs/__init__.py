@@ -57,19 +57,15 @@ def publication(
     context: dg.AssetExecutionContext, settings: Settings, warehouse: DuckDBResource
 ) -> dg.MaterializeResult:
     from pipeline import quality  # GX is imported lazily: it is slow to import
-    from pipeline.publish import write_report, write_workbook
-    from pipeline.quality import gx_runner
+    from pipeline.publish import documents
 
     started = dt.datetime.now(dt.timezone.utc)
     y = int(context.partition_key)
     with connect(warehouse.database) as con:
-        areas = calculate.stored_areas(con, y)
-        if areas is None:
+        docs = documents.read_inputs(con, y)
+        if docs is None:
             raise InputError(f"list year {y} was not computed with the boundaries in use", year=y)
-        national = calculate.national_of(con, y)
-        prev = calculate.stored_areas(con, y - 1)
-        counts = calculate.list_counts_over_years(con, y)
-        parcels = con.sql("select area_id, ejerlavskode, matrikelnr from stg_parcels order by all").pl()
+        areas, national, prev = docs.areas, docs.national, docs.prev
         # the results of the checks that ran on the register assets and on `areas`
         results = []
         for table, year in contract.needed_registers(y):
@@ -87,16 +83,15 @@ def publication(
         r.raise_for_errors()  # error severity: nothing is published
     ruleset = national["ruleset"]
 
+    drawn = {"documents": "drawn at publication"}
+
     def extra(folder: Path) -> None:
-        workbook = (write_workbook, folder / "lists.xlsx", areas, prev, parcels, y, ruleset)
-        # the workbook in the GX worker process (when one runs), the report here, side by side
-        pending = gx_runner.submit(*workbook, parameters=national["parameters"])
-        write_report(folder / "report.html", areas, prev, counts, national, y, ruleset)
-        quality.write_quality_report(results, folder / "quality")
-        if pending is None:
-            workbook[0](*workbook[1:], parameters=national["parameters"])
+        # drawn while the quality suites ran (areas_quality) from these very inputs, or now
+        if documents.take(docs, folder):
+            drawn["documents"] = "drawn while the quality suites ran"
         else:
-            pending.result()
+            documents.render(docs, folder)
+        quality.write_quality_report(results, folder / "quality")
 
     manifest = {
         "list_year": y,
@@ -119,6 +114,7 @@ def publication(
             "folder": dg.MetadataValue.path(str(folder)),
             "areas": areas.height,
             "quality_warnings": warnings,
+            **drawn,
             **{k: int(areas[k].sum()) for k in ("vulnerable", "parallel", "transformation", "prevention")},
         }
     )

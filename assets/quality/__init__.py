@@ -130,6 +130,20 @@ def _previous_areas(con, settings: Settings, list_year: int):
     return None
 
 
+def _prepare_documents(con, settings: Settings, list_year: int) -> None:
+    """A list year to be published whose suites run in the GX worker process: this process only
+    waits for them, so the publication's documents are drawn meanwhile (pipeline.publish.documents;
+    the publication takes them only if its inputs are the same)."""
+    from pipeline.publish import documents
+    from pipeline.quality import gx_runner
+
+    if list_year not in settings.requested_years or not gx_runner.worker_running():
+        return
+    inputs = documents.read_inputs(con, list_year)
+    if inputs is not None:
+        documents.prepare(inputs)
+
+
 @dg.multi_asset_check(
     name="areas_quality",
     specs=_specs(AREAS_KEY, [*LIST_YEAR_INPUT_SUITES, *OUTPUT_SUITES]),
@@ -137,8 +151,9 @@ def _previous_areas(con, settings: Settings, list_year: int):
 )
 def areas_quality(context: dg.AssetCheckExecutionContext, settings: Settings, warehouse: DuckDBResource):
     from pipeline.contract import needed_registers
-    from pipeline.quality import validate_list_year_inputs, validate_outputs, write_quality_report
+    from pipeline.quality import write_quality_report
     from pipeline.quality.store import load_result, save_result
+    from pipeline.quality.validate import submit_list_year_inputs, submit_outputs
     from pipeline.warehouse import table_exists
 
     with warehouse.get_connection() as con:
@@ -146,14 +161,15 @@ def areas_quality(context: dg.AssetCheckExecutionContext, settings: Settings, wa
         if not years:
             raise dg.Failure("no list year to validate: mart_areas is empty and the run has no partition")
         list_year = years[0]
-        inputs = validate_list_year_inputs(con, list_year)
+        pending = [submit_list_year_inputs(con, list_year)]
         if table_exists(con, "mart_areas"):
             areas = con.execute("select * from mart_areas where list_year = ?", [list_year]).df()
-        else:
-            areas = None
-        prev = _previous_areas(con, settings, list_year)
-        outputs = validate_outputs(areas, prev) if areas is not None else None
-        merged = inputs + (outputs if outputs is not None else type(inputs)())
+            pending.append(submit_outputs(areas, _previous_areas(con, settings, list_year)))
+        # the suites run in the GX worker process meanwhile (when one runs)
+        _prepare_documents(con, settings, list_year)
+        merged = pending[0].result()
+        for p in pending[1:]:
+            merged = merged + p.result()
         save_result(con, "list_year", list_year, merged)
         registers = [load_result(con, t, y) for t, y in needed_registers(list_year)]
     if merged.has_errors:

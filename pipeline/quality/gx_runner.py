@@ -111,6 +111,11 @@ def start_worker() -> bool:
     return True
 
 
+def worker_running() -> bool:
+    """Whether suites are validated in the worker process (started and not broken)."""
+    return "pool" in _worker
+
+
 def submit(fn, /, *args: Any, **kwargs: Any):
     """Run `fn(*args, **kwargs)` in the worker process, beside this one (e.g. the workbook while
     this process draws the report). A Future, or None when no worker runs (the caller then runs
@@ -133,6 +138,39 @@ def stop_worker() -> None:
         pool.shutdown(wait=False, cancel_futures=True)
 
 
+def submit_suite(
+    name: str,
+    frame: pd.DataFrame,
+    *,
+    year: int | None,
+    list_year: int | None = None,
+    parameters: dict[str, Any] | None = None,
+):
+    """Start validating `frame` against `expectations/<name>.json`; returns a function that gives
+    its Outcomes. In the worker process (when one runs) the suites submitted one after another
+    are validated while this process goes on; without a worker, here and at once."""
+    pool = _worker.get("pool")
+    if pool is not None:
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            future = pool.submit(validate_here, name, frame, year=year, list_year=list_year, parameters=parameters)
+        except BrokenProcessPool:  # the worker died: validate here from now on
+            _worker.pop("pool", None)
+        else:
+
+            def outcome() -> list[Outcome]:
+                try:
+                    return future.result()
+                except BrokenProcessPool:
+                    _worker.pop("pool", None)
+                    return validate_here(name, frame, year=year, list_year=list_year, parameters=parameters)
+
+            return outcome
+    done = validate_here(name, frame, year=year, list_year=list_year, parameters=parameters)
+    return lambda: done
+
+
 def run_suite(
     name: str,
     frame: pd.DataFrame,
@@ -143,17 +181,7 @@ def run_suite(
 ) -> list[Outcome]:
     """Validate `frame` against `expectations/<name>.json`; one Outcome per expectation (in the
     worker process when one was started, else here)."""
-    pool = _worker.get("pool")
-    if pool is not None:
-        from concurrent.futures.process import BrokenProcessPool
-
-        try:
-            return pool.submit(
-                validate_here, name, frame, year=year, list_year=list_year, parameters=parameters
-            ).result()
-        except BrokenProcessPool:  # the worker died: validate here from now on
-            _worker.pop("pool", None)
-    return validate_here(name, frame, year=year, list_year=list_year, parameters=parameters)
+    return submit_suite(name, frame, year=year, list_year=list_year, parameters=parameters)()
 
 
 def validate_here(

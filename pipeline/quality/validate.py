@@ -9,7 +9,7 @@ import pandas as pd
 
 from pipeline.contract import needed_registers
 from pipeline.quality import profiles
-from pipeline.quality.gx_runner import run_suite
+from pipeline.quality.gx_runner import run_suite, submit_suite
 from pipeline.quality.result import QualityResult
 from pipeline.contract import AREAS_COLUMNS
 
@@ -25,24 +25,43 @@ def validate_register(con: duckdb.DuckDBPyConnection, table: str, year: int) -> 
     return QualityResult(run_suite(table, frame, year=year))
 
 
-def validate_list_year_inputs(con: duckdb.DuckDBPyConnection, list_year: int) -> QualityResult:
-    """Coverage, boundaries and history for list year Y (the rules that join several tables)."""
-    out = QualityResult()
-    out.extend(QualityResult(run_suite("coverage", profiles.coverage_frame(con, list_year), year=list_year, list_year=list_year)))
+class Pending:
+    """Suites submitted for validation (pipeline.quality.gx_runner.submit_suite); `result()`
+    waits for them and gives their QualityResult, in the order submitted."""
+
+    def __init__(self) -> None:
+        self._outcomes: list = []
+
+    def add(self, name: str, frame: pd.DataFrame, **kwargs: Any) -> None:
+        self._outcomes.append(submit_suite(name, frame, **kwargs))
+
+    def result(self) -> QualityResult:
+        out = QualityResult()
+        for outcome in self._outcomes:
+            out.extend(QualityResult(outcome()))
+        return out
+
+
+def submit_list_year_inputs(con: duckdb.DuckDBPyConnection, list_year: int) -> Pending:
+    """Coverage, boundaries and history for list year Y (the rules that join several tables),
+    submitted: the frames are measured here, the suites run while the caller goes on."""
+    pending = Pending()
+    pending.add("coverage", profiles.coverage_frame(con, list_year), year=list_year, list_year=list_year)
     areas, parcels = profiles.boundary_frames(con)
     params = {
         "municipalities": profiles.reference_values(con, "municipalities", "kom"),
         "area_ids": [a for a in areas["area_id"].tolist() if a is not None],
     }
-    out.extend(QualityResult(run_suite("boundary_areas", areas, year=None, parameters=params)))
-    out.extend(QualityResult(run_suite("boundary_parcels", parcels, year=None, parameters=params)))
-    out.extend(
-        QualityResult(
-            run_suite("boundary_residents", profiles.residents_frame(con, list_year), year=list_year, list_year=list_year)
-        )
-    )
-    out.extend(QualityResult(run_suite("history", profiles.history_frame(con), year=None, parameters=params)))
-    return out
+    pending.add("boundary_areas", areas, year=None, parameters=params)
+    pending.add("boundary_parcels", parcels, year=None, parameters=params)
+    pending.add("boundary_residents", profiles.residents_frame(con, list_year), year=list_year, list_year=list_year)
+    pending.add("history", profiles.history_frame(con), year=None, parameters=params)
+    return pending
+
+
+def validate_list_year_inputs(con: duckdb.DuckDBPyConnection, list_year: int) -> QualityResult:
+    """Coverage, boundaries and history for list year Y (the rules that join several tables)."""
+    return submit_list_year_inputs(con, list_year).result()
 
 
 def validate_inputs(con: duckdb.DuckDBPyConnection, list_year: int) -> QualityResult:
@@ -132,16 +151,23 @@ def list_counts_frame(areas: pd.DataFrame, prev: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame([row])
 
 
-def validate_outputs(areas: Any, prev_areas: Any = None) -> QualityResult:
+def submit_outputs(areas: Any, prev_areas: Any = None) -> Pending:
     """The `areas_output` suite on the areas table of list year Y (pandas or polars), and the
-    `list_counts` suite against last year's table when there is one."""
+    `list_counts` suite against last year's table when there is one, submitted."""
     df = _areas_columns(_to_pandas(areas))
     list_year = None
     if "list_year" in df.columns and len(df):
         ys = pd.to_numeric(df["list_year"], errors="coerce").dropna().unique()
         list_year = int(ys[0]) if len(ys) == 1 else None
-    out = QualityResult(run_suite("areas_output", output_frame(df), year=list_year))
+    pending = Pending()
+    pending.add("areas_output", output_frame(df), year=list_year)
     if prev_areas is not None:
         prev = _to_pandas(prev_areas)
-        out.extend(QualityResult(run_suite("list_counts", list_counts_frame(df, prev), year=list_year, list_year=list_year)))
-    return out
+        pending.add("list_counts", list_counts_frame(df, prev), year=list_year, list_year=list_year)
+    return pending
+
+
+def validate_outputs(areas: Any, prev_areas: Any = None) -> QualityResult:
+    """The `areas_output` suite on the areas table of list year Y (pandas or polars), and the
+    `list_counts` suite against last year's table when there is one."""
+    return submit_outputs(areas, prev_areas).result()
