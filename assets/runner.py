@@ -272,17 +272,22 @@ def _run_steps(settings: Settings, requested: list[int], run: Callable[[Step], N
     first = Step("code lists, boundaries, history", ("reference", "boundaries", "history"), None)
     if progress:
         progress(first.label, 0, 0)
-    run(first)
-    with connect(settings.warehouse_path) as con:
-        steps = plan_steps(settings, requested, con)
-    if start_imports is not None:
-        start_imports()
-    total = len(steps) + 1
-    for i, step in enumerate(steps, start=2):
-        if progress:
-            progress(step.label, i, total)
-        if step.assets:
-            run(step)
+    # One connection held open for the whole run: every step's connection then attaches to the
+    # same open database (DuckDB keeps one instance per file and process), whose buffer pool
+    # keeps the tables the steps read one after another, instead of opening, checkpointing and
+    # closing the file at each step and reading every table from the file again.
+    with connect(settings.warehouse_path):
+        run(first)
+        with connect(settings.warehouse_path) as con:
+            steps = plan_steps(settings, requested, con)
+        if start_imports is not None:
+            start_imports()
+        total = len(steps) + 1
+        for i, step in enumerate(steps, start=2):
+            if progress:
+                progress(step.label, i, total)
+            if step.assets:
+                run(step)
     return [settings.out_path / str(y) for y in requested]
 
 

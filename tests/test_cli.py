@@ -274,29 +274,35 @@ def test_the_annual_job_materialises_the_list_year(data_dir, tmp_path):
     assert (tmp_path / "o" / str(Y) / "areas.csv").is_file()
 
 
-def test_the_console_process_publishes_the_same_files(first_run, data_dir, tmp_path):
+def test_the_console_process_publishes_the_same_files_with_and_without_the_worker(data_dir, tmp_path):
     """In its own process the command validates in the GX worker process and draws the documents
-    while the suites run (pipeline.publish.documents): the same bytes as the run in this process."""
+    while the suites run (pipeline.publish.documents); without the worker it validates and draws
+    in one process. Both publish the same bytes, quality summary included."""
+    import os
     import subprocess
     import sys
 
-    out = tmp_path / "out"
-    proc = subprocess.run(
-        [sys.executable, "-m", "assets.cli", "run", "--year", str(Y), "--data", str(data_dir), "--out", str(out), "--quiet"],
-        capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1], timeout=600,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    first = first_run[0] / str(Y)
-    for name in ("areas.csv", "national.json", "report.html"):
-        assert (out / str(Y) / name).read_bytes() == (first / name).read_bytes(), name
+    def run(out: Path, worker: bool) -> Path:
+        env = {**os.environ, "BOLIGLISTER_GX_WORKER": "1" if worker else "0"}
+        proc = subprocess.run(
+            [sys.executable, "-m", "assets.cli", "run", "--year", str(Y), "--data", str(data_dir), "--out", str(out),
+             "--quiet"],
+            capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1], timeout=600, env=env,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        assert not list(out.glob(".*"))  # no staging or temporary folder left in OUT
+        return out / str(Y)
+
+    a, b = run(tmp_path / "worker", True), run(tmp_path / "alone", False)
+    for name in ("areas.csv", "national.json", "report.html", "quality/summary.json"):
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
     import openpyxl
 
     def cells(path: Path) -> dict:
         wb = openpyxl.load_workbook(path, read_only=True)
         return {ws.title: list(ws.iter_rows(values_only=True)) for ws in wb.worksheets}
 
-    assert cells(out / str(Y) / "lists.xlsx") == cells(first / "lists.xlsx")
-    assert not list(out.glob(".*"))  # no staging or temporary folder left in OUT
+    assert cells(a / "lists.xlsx") == cells(b / "lists.xlsx")
 
 
 def test_consecutive_years():

@@ -104,6 +104,11 @@ def _register_asset(table: str) -> dg.AssetsDefinition:
         year = int(context.partition_key)
         with _connect(warehouse) as con:
             meta = ingest.ingest_register(con, settings.data_path, table, year)
+            if meta["status"] == "loaded":
+                # its data-quality suite (the check <table>_quality) starts in the GX worker now
+                from pipeline.quality.validate import submit_register
+
+                submit_register(con, table, year, meta["sha256"])
         context.log.info(f"{table} {year}: {meta['rows']} rows, {meta['status']}")
         return dg.MaterializeResult(
             metadata={

@@ -104,7 +104,7 @@ def _register_check(table: str) -> dg.AssetChecksDefinition:
                 # the same file is still ingested: its validation stands (a boundary rerun)
                 year_result = load_result(con, table, year, sha) if sha else None
                 if year_result is None:
-                    year_result = validate_register(con, table, year)
+                    year_result = validate_register(con, table, year, sha)
                     save_result(con, table, year, year_result, sha)
                 result.extend(year_result)
         if result.has_errors:

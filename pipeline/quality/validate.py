@@ -19,8 +19,26 @@ BOOL_COLUMNS = (*CRIT_FLAGS, "eligible", *LIST_FLAGS, "combined_letting", "devel
 MIN_RESIDENTS = 1000
 
 
-def validate_register(con: duckdb.DuckDBPyConnection, table: str, year: int) -> QualityResult:
-    """The suite `expectations/<table>.json` on the counts of `stg_<table>` for data year `year`."""
+# register suites submitted as soon as their file was loaded: (table, year, sha256) -> outcomes
+_submitted: dict[tuple[str, int, str], Any] = {}
+
+
+def submit_register(con: duckdb.DuckDBPyConnection, table: str, year: int, sha: str) -> None:
+    """Start the suite of `stg_<table>` for `year` (the file with SHA-256 `sha`, just loaded) in the
+    GX worker process, when one runs: it is validated while the next extract loads, and
+    `validate_register(..., sha=sha)` takes its outcomes. Nothing happens without a worker."""
+    from pipeline.quality import gx_runner
+
+    if gx_runner.worker_running():
+        _submitted[(table, year, sha)] = submit_suite(table, profiles.register_frame(con, table, year), year=year)
+
+
+def validate_register(con: duckdb.DuckDBPyConnection, table: str, year: int, sha: str | None = None) -> QualityResult:
+    """The suite `expectations/<table>.json` on the counts of `stg_<table>` for data year `year`
+    (the outcomes of `submit_register` when it started it for the same file)."""
+    pending = _submitted.pop((table, year, sha), None) if sha else None
+    if pending is not None:
+        return QualityResult(pending())
     frame = profiles.register_frame(con, table, year)
     return QualityResult(run_suite(table, frame, year=year))
 
