@@ -156,39 +156,28 @@ def submit_suite(
     """Start validating `frame` against `expectations/<name>.json`; returns a function that gives
     its Outcomes. In the worker process (when one runs) the suites submitted one after another
     are validated while this process goes on; without a worker, here and at once."""
-    pool = _worker.get("pool")
-    if pool is not None:
-        from concurrent.futures.process import BrokenProcessPool
+    from concurrent.futures.process import BrokenProcessPool
 
+    kwargs = {"year": year, "list_year": list_year, "parameters": parameters}
+    future = submit(validate_here, name, frame, **kwargs)
+    if future is None:
+        done = validate_here(name, frame, **kwargs)
+        return lambda: done
+
+    def outcome() -> list[Outcome]:
         try:
-            future = pool.submit(validate_here, name, frame, year=year, list_year=list_year, parameters=parameters)
+            return future.result()
         except BrokenProcessPool:  # the worker died: validate here from now on
             _worker.pop("pool", None)
-        else:
+            return validate_here(name, frame, **kwargs)
 
-            def outcome() -> list[Outcome]:
-                try:
-                    return future.result()
-                except BrokenProcessPool:
-                    _worker.pop("pool", None)
-                    return validate_here(name, frame, year=year, list_year=list_year, parameters=parameters)
-
-            return outcome
-    done = validate_here(name, frame, year=year, list_year=list_year, parameters=parameters)
-    return lambda: done
+    return outcome
 
 
-def run_suite(
-    name: str,
-    frame: pd.DataFrame,
-    *,
-    year: int | None,
-    list_year: int | None = None,
-    parameters: dict[str, Any] | None = None,
-) -> list[Outcome]:
-    """Validate `frame` against `expectations/<name>.json`; one Outcome per expectation (in the
-    worker process when one was started, else here)."""
-    return submit_suite(name, frame, year=year, list_year=list_year, parameters=parameters)()
+def run_suite(name: str, frame: pd.DataFrame, **kwargs: Any) -> list[Outcome]:
+    """Validate `frame` against `expectations/<name>.json` (keywords of `validate_here`); one
+    Outcome per expectation (in the worker process when one was started, else here)."""
+    return submit_suite(name, frame, **kwargs)()
 
 
 def validate_here(
