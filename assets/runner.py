@@ -238,32 +238,30 @@ def run_list_years(
         )
     from pipeline.quality import gx_runner
 
-    in_worker = gx_runner.start_worker()  # GX in a process of its own when not imported yet
-    return _run_steps(settings, requested, step_runner(settings, instance), progress,
-                      start_imports=lambda: _start_slow_imports(in_worker))  # fmt: skip
+    gx_runner.start_worker()  # GX in a process of its own when not imported yet
+    return _run_steps(settings, requested, step_runner(settings, instance), progress, start_imports=_start_slow_imports)
 
 
-def _start_slow_imports(in_worker: bool) -> None:
-    """Import pandas and the publication's libraries (and GX when it has no worker process) in a
-    background thread while the steps that follow run (most of their time is spent in DuckDB,
-    outside the GIL); the quality checks and the publication then find them ready. Started once
-    the Python-heavy start (Dagster's instance, the first step) is over, not to hold the GIL
-    against it. A failure here is ignored: the steps import them again and report any error."""
+def _start_slow_imports() -> None:
+    """Import pandas and the publication's libraries in a background thread while the steps that
+    follow run (most of their time is spent in DuckDB, outside the GIL); the quality checks and
+    the publication then find them ready. Started once the Python-heavy start (Dagster's
+    instance, the first step) is over, not to hold the GIL against it. Only modules this process
+    enters by their top package: GX is never imported here (it imports SQLAlchemy, whose
+    submodules Dagster imports lazily in the main thread; two threads importing one package with
+    circular imports can see it half-initialised). A failure here is ignored: the steps import
+    them again and report any error."""
     import threading
-
-    from pipeline.quality import gx_runner
 
     def load() -> None:
         try:
-            if not in_worker:
-                gx_runner._batch_definition()
             import pipeline.quality.validate  # noqa: F401 - pandas (about 0.5 s)
             import pipeline.publish.report  # noqa: F401 - matplotlib, jinja2 (about 1 s)
             import pipeline.publish.workbook  # noqa: F401 - xlsxwriter
         except Exception:  # noqa: BLE001
             pass
 
-    threading.Thread(target=load, name="preload-great-expectations", daemon=True).start()
+    threading.Thread(target=load, name="preload-publication", daemon=True).start()
 
 
 def _run_steps(settings: Settings, requested: list[int], run: Callable[[Step], None],
