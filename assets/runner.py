@@ -146,13 +146,13 @@ def missing_registers(data_dir: Path, years: list[int]) -> list[tuple[str, int, 
     return out
 
 
-def _kept(con: duckdb.DuckDBPyConnection, data_dir: Path, table: str, year: int, sha: str | None) -> bool:
+def _kept(con: duckdb.DuckDBPyConnection, table: str, year: int, sha: str | None) -> bool:
     """The register year needs no ingestion step: the same file (SHA-256 `sha`) is loaded and its
     data-quality suite passed on that very file (its result is kept in the warehouse)."""
     from pipeline.ingest import loaded_unchanged
     from pipeline.quality.store import load_result
 
-    if sha is None or not loaded_unchanged(con, data_dir, table, year, sha):
+    if sha is None or not loaded_unchanged(con, table, year, sha):
         return False
     result = load_result(con, table, year, sha)
     return result is not None and not result.has_errors
@@ -173,6 +173,11 @@ def _span(a: int, b: int) -> str:
     return str(a) if a == b else f"{a}-{b}"
 
 
+def _range_step(label: str, asset: str, a: int, b: int) -> Step:
+    """One run of `asset` over the years a..b (a single partition when a == b)."""
+    return Step(label, (asset,), str(a), None if a == b else str(b))
+
+
 def plan_steps(settings: Settings, requested: list[int], con: duckdb.DuckDBPyConnection) -> list[Step]:
     """The steps for the requested list years, given the loaded history (stg_history)."""
     data_dir = settings.data_path
@@ -188,25 +193,27 @@ def plan_steps(settings: Settings, requested: list[int], con: duckdb.DuckDBPyCon
     for y in list_years:
         for table, year in contract.needed_registers(y):
             register_years.setdefault(year, set()).add(table)
-    from pipeline.ingest import register_files_sha256
+    from pipeline.ingest import ingested_sha256, register_files_sha256
 
-    shas = register_files_sha256(data_dir, [(t, y) for y, ts in register_years.items() for t in ts])
+    # only a file already loaded can be kept: hash those (the others are hashed by their ingestion)
+    loaded = [(t, y) for y, ts in register_years.items() for t in ts if ingested_sha256(con, t, y) is not None]
+    shas = register_files_sha256(data_dir, loaded)
     steps: list[Step] = []
     # The year with the most extracts first (register years load independently of each other):
     # the data-quality suites first needed by its checks then find the GX worker started.
     for year in sorted(register_years, key=lambda y: (-len(register_years[y]), y)):
         tables = tuple(t for t in contract.REGISTERS if t in register_years[year])
-        if all(_kept(con, data_dir, t, year, shas.get((t, year))) for t in tables):
+        if all(_kept(con, t, year, shas.get((t, year))) for t in tables):
             # e.g. a rerun with corrected boundaries: only the boundary-dependent assets run
             steps.append(Step(f"registers {' '.join(tables)} {year}: unchanged, kept from the warehouse", (), str(year)))
         else:
             steps.append(Step(f"ingest {' '.join(tables)} {year}", tables, str(year)))
     # years that do not depend on each other: each run of consecutive years is one Dagster run
     for a, b in _consecutive({s for y in list_years for s in (y - 1, y)}):
-        steps.append(Step(f"residents 1 January {_span(a, b)}", ("residents",), str(a), None if a == b else str(b)))
+        steps.append(_range_step(f"residents 1 January {_span(a, b)}", "residents", a, b))
     for a, b in _consecutive({t for y in list_years for t in (y - 2, y - 1)}):
         label = f"counts of data year {a}" if a == b else f"counts of data years {_span(a, b)}"
-        steps.append(Step(label, ("yearly_counts",), str(a), None if a == b else str(b)))
+        steps.append(_range_step(label, "yearly_counts", a, b))
     for y in list_years:
         assets = ["list_counts", "classification", "areas"]
         if y in requested:
@@ -274,10 +281,9 @@ def _run_steps(settings: Settings, requested: list[int], run: Callable[[Step], N
     # same open database (DuckDB keeps one instance per file and process), whose buffer pool
     # keeps the tables the steps read one after another, instead of opening, checkpointing and
     # closing the file at each step and reading every table from the file again.
-    with connect(settings.warehouse_path):
+    with connect(settings.warehouse_path) as con:
         run(first)
-        with connect(settings.warehouse_path) as con:
-            steps = plan_steps(settings, requested, con)
+        steps = plan_steps(settings, requested, con)
         if start_imports is not None:
             start_imports()
         total = len(steps) + 1

@@ -295,19 +295,11 @@ def register_files_sha256(data_dir: Path, wanted: list[tuple[str, int]]) -> dict
         return dict(zip(paths, pool.map(file_sha256, paths.values())))
 
 
-def loaded_unchanged(con: duckdb.DuckDBPyConnection, data_dir: Path, table: str, year: int,
-                     sha: str | None = None) -> bool:  # fmt: skip
-    """The extract of `table` for `year` is in the warehouse exactly as the file is now (same
-    SHA-256, every row): loading it again would change nothing. `sha`: the file's SHA-256, when
-    the caller has it (register_files_sha256)."""
-    if not table_exists(con, "meta_ingest"):
-        return False
-    if sha is None:
-        try:
-            sha = file_sha256(find_register_file(Path(data_dir), table, year))
-        except InputError:
-            return False
-    return _unchanged(con, table, year, sha) is not None
+def loaded_unchanged(con: duckdb.DuckDBPyConnection, table: str, year: int, sha: str) -> bool:
+    """The extract of `table` for `year`, whose file now has SHA-256 `sha` (register_files_sha256),
+    is in the warehouse exactly as that file (same SHA-256, every row): loading it again would
+    change nothing."""
+    return table_exists(con, "meta_ingest") and _unchanged(con, table, year, sha) is not None
 
 
 def _assert_scanned(check: str, table: str, year: int, scanned: int, rows: int) -> None:
