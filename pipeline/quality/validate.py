@@ -28,8 +28,10 @@ def submit_register(con: duckdb.DuckDBPyConnection, table: str, year: int, sha: 
     GX worker process, when one runs: it is validated while the next extract loads, and
     `validate_register(..., sha=sha)` takes its outcomes. Nothing happens without a worker."""
     from pipeline.quality import gx_runner
+    from pipeline.quality.store import load_result
 
-    if gx_runner.worker_running():
+    # a file validated before (loaded again unchanged) keeps its result: the check takes that one
+    if gx_runner.worker_running() and load_result(con, table, year, sha) is None:
         _submitted[(table, year, sha)] = submit_suite(table, profiles.register_frame(con, table, year), year=year)
 
 
