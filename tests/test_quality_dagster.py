@@ -89,7 +89,13 @@ def test_clean_run_publishes_and_writes_report(tmp_path):
     result, evals = _run(tmp_path, _warehouse(tmp_path))
     assert result.success and PUBLISHED == ["2024"]
     assert all(e.passed for e in evals.values())
-    assert ("bef", "bef_alder_in_0_125") in evals and ("areas", "coverage_akm_last") in evals
+    # one check per suite; its metadata has a line per expectation
+    assert ("bef", "gx_bef") in evals and ("areas", "gx_coverage") in evals
+    assert set(evals) == {("bef", "gx_bef")} | {("areas", f"gx_{s}") for s in
+                                                  ("coverage", "boundary_areas", "boundary_parcels", "boundary_residents",
+                                                   "history", "areas_output", "list_counts")}
+    assert evals[("areas", "gx_coverage")].metadata["akm_last"].value == "pass [warning] 2023: observed 1"
+    assert evals[("bef", "gx_bef")].metadata["failed_errors"].value == 0
     stored = _stored(tmp_path)  # kept for the report that the publication asset writes
     assert not stored.has_errors and not stored.has_warnings
     assert not (tmp_path / "out" / "rejected").exists()
@@ -100,20 +106,22 @@ def test_error_stops_the_run(tmp_path):
     result, evals = _run(tmp_path, db)
     assert not result.success
     assert PUBLISHED == []
-    e = evals[("bef", "bef_alder_in_0_125")]
+    e = evals[("bef", "gx_bef")]
     assert not e.passed and e.severity == dg.AssetCheckSeverity.ERROR
-    assert e.metadata["observed_2024"].value == "observed 1"
+    assert e.metadata["alder_in_0_125"].value == "FAIL [error] 2024: observed 1"
+    assert e.metadata["failed_errors"].value == 1 and "alder_in_0_125" in e.description
     # the areas step never ran, so neither did its checks
-    assert ("areas", "coverage_akm_last") not in evals
+    assert ("areas", "gx_coverage") not in evals
 
 
 def test_output_error_stops_publication_but_reports(tmp_path):
     db = _warehouse(tmp_path, areas_change={("B2", "residents"): 999})
     result, evals = _run(tmp_path, db)
     assert not result.success and PUBLISHED == []
-    e = evals[("areas", "areas_output_eligible_iff_1000")]
+    e = evals[("areas", "gx_areas_output")]
     assert not e.passed and e.severity == dg.AssetCheckSeverity.ERROR
-    assert e.metadata["areas_2024"].value == "B2"
+    assert e.metadata["eligible_iff_1000"].value.startswith("FAIL [error] 2024: ")
+    assert e.metadata["eligible_iff_1000_areas"].value == "B2"
     assert not (tmp_path / "out" / "2024").exists()  # nothing under OUT/Y: the last good outputs stay
     summary = json.loads((tmp_path / "out" / "rejected" / "2024" / "quality" / "summary.json").read_text())
     assert summary["has_errors"] is True
@@ -124,9 +132,10 @@ def test_warning_is_reported_and_the_run_goes_on(tmp_path):
     db = _warehouse(tmp_path, "update stg_bef set adresse_id = null where year = 2024 and pnr = 'P0000010'")
     result, evals = _run(tmp_path, db)
     assert result.success and PUBLISHED == ["2024"]
-    e = evals[("areas", "coverage_null_address")]
-    assert not e.passed and e.severity == dg.AssetCheckSeverity.WARN
-    assert e.metadata["observed_2024"].value == "observed 0.1"
+    e = evals[("areas", "gx_coverage")]
+    assert not e.passed and e.severity == dg.AssetCheckSeverity.WARN  # a warning: the run goes on
+    assert e.metadata["null_address"].value == "FAIL [warning] 2024: observed 0.1"
+    assert (e.metadata["failed_errors"].value, e.metadata["failed_warnings"].value) == (0, 1)
     stored = _stored(tmp_path)
     assert not stored.has_errors and [o.check for o in stored.warnings] == ["null_address"]
 

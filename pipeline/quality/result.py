@@ -32,7 +32,8 @@ class Outcome:
 
     @property
     def check_name(self) -> str:
-        """The Dagster asset-check name: `<suite>_<check>`."""
+        """The expectation's name across suites, `<suite>_<check>` (its line in the Dagster check
+        `gx_<suite>` is `<check>`)."""
         return f"{self.suite}_{self.check}"
 
     def observed_text(self) -> str:

@@ -1,7 +1,7 @@
 """The GX expectation suites, kept as JSON files in `expectations/` (one per table or aggregate frame).
 
-Each expectation carries in `meta`: `id` (unique in the suite; the Dagster check name is
-`<suite>_<id>`), `severity` ("error" stops the run, "warning" is reported), `description`, and
+Each expectation carries in `meta`: `id` (unique in the suite; its line in the metadata of the
+suite's Dagster check `gx_<suite>`), `severity` ("error" stops the run, "warning" is reported), `description`, and
 optionally `column`, `table`, `year_offset` (relative to the list year) for the error line.
 """
 
@@ -43,7 +43,8 @@ def load_suite(name: str) -> dict[str, Any]:
 
 
 def suite_checks(name: str) -> list[dict[str, Any]]:
-    """(id, severity, description, table, column) of each expectation: what Dagster declares as checks."""
+    """(name, id, severity, description, table, column) of each expectation of a suite (what the suite's
+    Dagster check reports on)."""
     suite = load_suite(name)
     table = suite.get("meta", {}).get("table", name)
     return [
