@@ -131,6 +131,12 @@ def build_yearly_counts(con: duckdb.DuckDBPyConnection, data_year: int, rulesets
     return {"convicted_persons": n_convicted, "parameter_sets": len(keys), "area_rows": areas}
 
 
+def national_population_inputs(list_year: int) -> list[tuple[str, int | None]]:
+    """The ingested inputs int_national_population of list year Y is computed from."""
+    return [("bef", list_year), ("ind", list_year - 1), ("akm", list_year - 1), ("udda", list_year - 1),
+            ("ref_socio13", None), ("ref_municipalities", None)]  # fmt: skip
+
+
 def build_list_counts(con: duckdb.DuckDBPyConnection, list_year: int, rules: RuleSet) -> dict:
     """C3, C4, C5 and residents for list year Y, and the regional mean incomes."""
     p = list_params(rules)
@@ -142,30 +148,32 @@ def build_list_counts(con: duckdb.DuckDBPyConnection, list_year: int, rules: Rul
         "income_max": p["income_max"],
         "student_group": p["student_group"],
     }
-    inputs = ingested_inputs_key(con, [("bef", list_year), ("ind", list_year - 1), ("akm", list_year - 1),
-                                 ("ref_socio13", None), ("ref_municipalities", None)])  # fmt: skip
+    inputs = ingested_inputs_key(con, national_population_inputs(list_year))
     reuse = inputs is not None and _fetch(
         con,
-        "select count(*) from meta_income where list_year = $y and params_key = $k and inputs = $i",
+        "select count(*) from meta_national_population where list_year = $y and params_key = $k and inputs = $i",
         {"y": list_year, "k": p["params_key"], "i": inputs},
-    ) == [(1,)] if table_exists(con, "meta_income") else False
+    ) == [(1,)] if table_exists(con, "meta_national_population") else False
+    income_n = ("select count(*) from int_national_population where list_year = $y and params_key = $k"
+                " and in_income_population")  # fmt: skip
     if reuse:
-        # the income population does not depend on the boundaries: kept while its inputs are unchanged
-        n_income = _fetch(con, "select count(*) from int_income_population where list_year = $y and params_key = $k",
-                          {"y": list_year, "k": p["params_key"]})[0][0]  # fmt: skip
+        # the national population does not depend on the boundaries: kept while its inputs are unchanged
+        n_income = _fetch(con, income_n, {"y": list_year, "k": p["params_key"]})[0][0]
         regions = _fetch(con, "select count(*) from int_region_income where list_year = $y and params_key = $k",
                          {"y": list_year, "k": p["params_key"]})[0][0]  # fmt: skip
     else:
-        n_income = run_sql_table(con, "int_income_population", keys, income_params)
+        run_sql_table(con, "int_national_population", keys, income_params)
+        n_income = _fetch(con, income_n, {"y": list_year, "k": p["params_key"]})[0][0]
         regions = run_sql_table(con, "int_region_income", keys, {"list_year": list_year, "params_key": p["params_key"]})
         if inputs is not None:
             replace_partition(
                 con,
-                "meta_income",
+                "meta_national_population",
                 keys,
                 "select cast($list_year as integer) as list_year, cast($params_key as varchar) as params_key, "
-                "cast($inputs as varchar) as inputs",
-                {**keys, "inputs": inputs},
+                "cast($inputs as varchar) as inputs, cast($income_min as integer) as income_min, "
+                "cast($income_max as integer) as income_max",
+                {**keys, "inputs": inputs, "income_min": p["income_min"], "income_max": p["income_max"]},
             )
     list_params_ = {
         "list_year": list_year,

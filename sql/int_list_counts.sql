@@ -32,8 +32,8 @@ sources as (
 
 income_population as (
     select pnr, income_ore
-    from int_income_population
-    where list_year = $list_year and params_key = $params_key
+    from int_national_population
+    where list_year = $list_year and params_key = $params_key and in_income_population
 ),
 
 countries as (

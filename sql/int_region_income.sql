@@ -5,8 +5,8 @@ with
 
 population as (
     select region, income_ore
-    from int_income_population
-    where list_year = $list_year and params_key = $params_key
+    from int_national_population
+    where list_year = $list_year and params_key = $params_key and in_income_population
 ),
 
 final as (

@@ -198,6 +198,46 @@ def coverage_frame(con: duckdb.DuckDBPyConnection, list_year: int) -> pd.DataFra
     return frame
 
 
+# The age band of each register's coverage share on bef_Y: the band of the criterion that reads it
+# (labour: akm; education: udda; income: ind).
+COVERAGE_BANDS = {"akm": (18, 64), "udda": (30, 59), "ind": (15, 64)}
+_LIST_YEAR_SHARES = {"akm": "akm_coverage_last", "udda": "udda_coverage", "ind": "ind_coverage"}
+
+
+def _national_population_shares(con: duckdb.DuckDBPyConnection, list_year: int) -> dict[str, float] | None:
+    """The shares of bef_Y persons with an akm, udda, ind record of Y-1, counted on the calculation's
+    int_national_population (one national join already made for C4) when that table holds the list
+    year for exactly the files ingested now and an age band covering every coverage band; else None
+    (the caller joins the registers itself, for the same counts)."""
+    from pipeline.calculate import national_population_inputs
+    from pipeline.ingest import ingested_inputs_key
+
+    if not (table_exists(con, "meta_national_population") and table_exists(con, "int_national_population")):
+        return None
+    key = ingested_inputs_key(con, national_population_inputs(list_year))
+    if key is None:
+        return None
+    lo = min(b[0] for b in COVERAGE_BANDS.values())
+    hi = max(b[1] for b in COVERAGE_BANDS.values())
+    found = con.execute(
+        "select params_key from meta_national_population where list_year = $y and inputs = $k"
+        " and income_min <= $lo and income_max >= $hi order by params_key limit 1",
+        {"y": list_year, "k": key, "lo": lo, "hi": hi},
+    ).fetchall()
+    if not found:
+        return None
+    shares = ",\n  ".join(
+        f"coalesce(count(*) filter (where alder between {a} and {b} and has_{t})"
+        f" / nullif(count(*) filter (where alder between {a} and {b}), 0), 0) as {_LIST_YEAR_SHARES[t]}"
+        for t, (a, b) in COVERAGE_BANDS.items()
+    )
+    return _scalar_row(
+        con,
+        f"select\n  {shares}\nfrom int_national_population where list_year = $y and params_key = $k",
+        {"y": list_year, "k": found[0][0]},
+    )
+
+
 def _coverage_frame(con: duckdb.DuckDBPyConnection, list_year: int) -> pd.DataFrame:
     needed = ("stg_bef", "stg_akm", "stg_udda", "stg_ind", "stg_adresser")
     if not all(table_exists(con, t) for t in needed):
@@ -221,15 +261,20 @@ def _coverage_frame(con: duckdb.DuckDBPyConnection, list_year: int) -> pd.DataFr
             f"from stg_bef where year = {y} and adresse_id is not null), 0)"
         )
 
-    sql = f"""select
-      {_share(has('akm', '$y - 1'), bef('$y', 18, 64))} as akm_coverage_last,
-      {_share(has('akm', '$y - 2'), bef('$y - 1', 18, 64))} as akm_coverage_prev,
-      {_share(has('udda', '$y - 1'), bef('$y', 30, 59))} as udda_coverage,
-      {_share(has('ind', '$y - 1'), bef('$y', 15, 64))} as ind_coverage,
-      {found('$y')} as address_found_share,
-      {found('$y - 1')} as address_found_share_prev
-    """
+    list_year_shares = _national_population_shares(con, list_year)
+    joined = (
+        [f"{_share(has(t, '$y - 1'), bef('$y', a, b))} as {_LIST_YEAR_SHARES[t]}" for t, (a, b) in COVERAGE_BANDS.items()]
+        if list_year_shares is None
+        else []
+    )
+    sql = "select\n      " + ",\n      ".join([
+        *joined,
+        f"{_share(has('akm', '$y - 2'), bef('$y - 1', *COVERAGE_BANDS['akm']))} as akm_coverage_prev",
+        f"{found('$y')} as address_found_share",
+        f"{found('$y - 1')} as address_found_share_prev",
+    ])  # fmt: skip
     row = _scalar_row(con, sql, {"y": list_year})
+    row.update(list_year_shares or {})
     row.update(_null_address(con, list_year))
     return pd.DataFrame([{k: float(row[k]) for k in COVERAGE_COLUMNS}])
 
