@@ -131,14 +131,24 @@ def build_yearly_counts(con: duckdb.DuckDBPyConnection, data_year: int, rulesets
     return {"convicted_persons": n_convicted, "parameter_sets": len(keys), "area_rows": areas}
 
 
-def national_population_inputs(list_year: int) -> list[tuple[str, int | None]]:
-    """The ingested inputs int_national_population of list year Y is computed from."""
+# The age band of each register's coverage share on bef_Y (the quality suite's coverage): the band
+# of the criterion that reads the register (labour: akm; education: udda; income: ind). Counted in
+# the national join of int_national_counts, and by pipeline.quality.profiles when that is missing.
+COVERAGE_BANDS = {"akm": (18, 64), "udda": (30, 59), "ind": (15, 64)}
+
+
+def coverage_bands_key() -> str:
+    return ";".join(f"{t}={a}-{b}" for t, (a, b) in COVERAGE_BANDS.items())
+
+
+def national_counts_inputs(list_year: int) -> list[tuple[str, int | None]]:
+    """The ingested inputs int_national_counts of list year Y is computed from."""
     return [("bef", list_year), ("ind", list_year - 1), ("akm", list_year - 1), ("udda", list_year - 1),
             ("ref_socio13", None), ("ref_municipalities", None)]  # fmt: skip
 
 
 def build_list_counts(con: duckdb.DuckDBPyConnection, list_year: int, rules: RuleSet) -> dict:
-    """C3, C4, C5 and residents for list year Y, and the regional mean incomes."""
+    """C3, C4, C5 and residents for list year Y, and the national counts (regional incomes, coverage)."""
     p = list_params(rules)
     keys = {"list_year": list_year, "params_key": p["params_key"]}
     income_params = {
@@ -148,36 +158,34 @@ def build_list_counts(con: duckdb.DuckDBPyConnection, list_year: int, rules: Rul
         "income_max": p["income_max"],
         "student_group": p["student_group"],
     }
-    inputs = ingested_inputs_key(con, national_population_inputs(list_year))
+    bands = {f"{t}_{end}": v for t, band in COVERAGE_BANDS.items() for end, v in zip(("min", "max"), band)}
+    inputs = ingested_inputs_key(con, national_counts_inputs(list_year))
     reuse = inputs is not None and _fetch(
         con,
-        "select count(*) from meta_national_population where list_year = $y and params_key = $k and inputs = $i",
-        {"y": list_year, "k": p["params_key"], "i": inputs},
-    ) == [(1,)] if table_exists(con, "meta_national_population") else False
-    income_n = ("select count(*) from int_national_population where list_year = $y and params_key = $k"
-                " and in_income_population")  # fmt: skip
-    if reuse:
-        # the national population does not depend on the boundaries: kept while its inputs are unchanged
-        n_income = _fetch(con, income_n, {"y": list_year, "k": p["params_key"]})[0][0]
-        regions = _fetch(con, "select count(*) from int_region_income where list_year = $y and params_key = $k",
-                         {"y": list_year, "k": p["params_key"]})[0][0]  # fmt: skip
-    else:
-        run_sql_table(con, "int_national_population", keys, income_params)
-        n_income = _fetch(con, income_n, {"y": list_year, "k": p["params_key"]})[0][0]
-        regions = run_sql_table(con, "int_region_income", keys, {"list_year": list_year, "params_key": p["params_key"]})
+        "select count(*) from meta_national_counts where list_year = $y and params_key = $k and inputs = $i"
+        " and coverage_bands = $b",
+        {"y": list_year, "k": p["params_key"], "i": inputs, "b": coverage_bands_key()},
+    ) == [(1,)] if table_exists(con, "meta_national_counts") else False
+    if not reuse:
+        # the national counts do not depend on the boundaries: kept while their inputs are unchanged
+        run_sql_table(con, "int_national_counts", keys, {**income_params, **bands})
         if inputs is not None:
             replace_partition(
                 con,
-                "meta_national_population",
+                "meta_national_counts",
                 keys,
                 "select cast($list_year as integer) as list_year, cast($params_key as varchar) as params_key, "
-                "cast($inputs as varchar) as inputs, cast($income_min as integer) as income_min, "
-                "cast($income_max as integer) as income_max",
-                {**keys, "inputs": inputs, "income_min": p["income_min"], "income_max": p["income_max"]},
+                "cast($inputs as varchar) as inputs, cast($bands as varchar) as coverage_bands",
+                {**keys, "inputs": inputs, "bands": coverage_bands_key()},
             )
+    n_income, regions = _fetch(
+        con,
+        "select coalesce(sum(persons), 0), count(*) filter (where persons > 0 and region is not null) "
+        "from int_national_counts where list_year = $y and params_key = $k",
+        {"y": list_year, "k": p["params_key"]},
+    )[0]
     list_params_ = {
-        "list_year": list_year,
-        "params_key": p["params_key"],
+        **income_params,
         "education_min": p["education_min"],
         "education_max": p["education_max"],
         "all_sources": p["all_sources"],
@@ -231,7 +239,8 @@ def classify_year(con: duckdb.DuckDBPyConnection, list_year: int, rules: RuleSet
         nat[t] = (int(rows[0][0]), int(rows[0][1]))
     region_rows = _fetch(
         con,
-        "select region, persons, income_sum_ore from int_region_income where list_year = $y and params_key = $k",
+        "select region, persons, income_sum_ore from int_national_counts "
+        "where list_year = $y and params_key = $k and region is not null and persons > 0",
         {"y": y, "k": lp["params_key"]},
     )
     region_income = {int(r): (int(n), int(s)) for r, n, s in region_rows}

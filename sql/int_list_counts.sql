@@ -3,7 +3,7 @@
 -- C4 (the income population's count and income sum in øre); C5 (non-western immigrants and
 -- descendants). Parameters: $list_year, $params_key, $education_min, $education_max,
 -- $all_sources (true: every record with a known code is valid; false: only sources that are
--- danish_or_approved).
+-- danish_or_approved), $income_min, $income_max, $student_group.
 with
 
 residents as (
@@ -30,10 +30,16 @@ sources as (
     select hfaudd_kilde, danish_or_approved from ref_education_sources
 ),
 
-income_population as (
-    select pnr, income_ore
-    from int_national_population
-    where list_year = $list_year and params_key = $params_key and in_income_population
+ind as (
+    select pnr, perindkialt_13, skattepligtig from stg_ind where year = $list_year - 1
+),
+
+akm as (
+    select pnr, socio13 from stg_akm where year = $list_year - 1
+),
+
+student_codes as (
+    select socio13 from ref_socio13 where grp = $student_group
 ),
 
 countries as (
@@ -64,13 +70,20 @@ education as (
     group by area_id
 ),
 
+-- the C4 population among the residents: as in int_national_counts (aged in the income band,
+-- fully taxable, not a student, income known), with incomes in whole øre
 income as (
     select
         residents.area_id,
         count(*) as income_pop,
-        cast(sum(income_population.income_ore) as hugeint) as income_sum_ore
+        cast(sum(cast(round(ind.perindkialt_13 * 100) as bigint)) as hugeint) as income_sum_ore
     from residents
-    inner join income_population using (pnr)
+    inner join ind using (pnr)
+    left join akm using (pnr)
+    where residents.alder between $income_min and $income_max
+        and ind.skattepligtig
+        and ind.perindkialt_13 is not null
+        and (akm.socio13 is null or akm.socio13 not in (select socio13 from student_codes))
     group by residents.area_id
 ),
 

@@ -166,9 +166,9 @@ def test_coverage_suite(con):
     assert f[("coverage", "akm_last", 2023)] == ("warning", 0.375, ())
 
 
-def test_coverage_from_the_national_population_equals_the_joins(con):
+def test_coverage_from_the_national_counts_equals_the_joins(con):
     """The three list-year coverage shares are counted on the calculation's national join
-    (int_national_population) when it was computed from exactly the files ingested now, else by
+    (int_national_counts) when it was computed from exactly the files ingested now, else by
     joining the registers: the same numbers either way."""
     from pipeline import calculate, ingest
     from pipeline.quality import profiles
@@ -182,17 +182,17 @@ def test_coverage_from_the_national_population_equals_the_joins(con):
                         ("adresser", Y), ("adresser", Y - 1)]:
         con.execute("insert into meta_ingest values (?, ?, 'test', ?, 0, null)", [table, year, f"{table}{year}"])
     joined = profiles._coverage_frame(con, Y)
-    assert profiles._national_population_shares(con, Y) is None  # not computed yet
+    assert profiles._national_counts_shares(con, Y) is None  # not computed yet
     calculate.build_residents(con, Y)
     calculate.build_list_counts(con, Y, ruleset_for(Y))
     # 18-64: P2..P9, two without akm; 30-59: P4..P8, one without udda; 15-64: P1..P9, all with ind
-    assert profiles._national_population_shares(con, Y) == {
+    assert profiles._national_counts_shares(con, Y) == {
         "akm_coverage_last": 0.75, "udda_coverage": 0.8, "ind_coverage": 1.0}
     assert profiles._coverage_frame(con, Y).equals(joined)
     assert joined.loc[0, "akm_coverage_last"] == 0.75 and joined.loc[0, "udda_coverage"] == 0.8
     # another udda file now: the national join is not that of the files ingested, so it is not used
     con.execute("update meta_ingest set sha256 = 'changed' where table_name = 'udda'")
-    assert profiles._national_population_shares(con, Y) is None
+    assert profiles._national_counts_shares(con, Y) is None
 
 
 def test_boundary_residents_suite(con):

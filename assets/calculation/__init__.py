@@ -142,7 +142,7 @@ def yearly_counts(
         dg.AssetDep("reference"),
     ],
     description="Per list year Y and area: residents, C3 (education), C4 (income, with the regional "
-    "means) and C5 (non-western) counts -> int_national_population, int_region_income, int_list_counts.",
+    "means) and C5 (non-western) counts -> int_national_counts (regional incomes, coverage counts), int_list_counts.",
     kinds={"duckdb"},
 )
 def list_counts(

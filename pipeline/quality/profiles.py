@@ -198,42 +198,36 @@ def coverage_frame(con: duckdb.DuckDBPyConnection, list_year: int) -> pd.DataFra
     return frame
 
 
-# The age band of each register's coverage share on bef_Y: the band of the criterion that reads it
-# (labour: akm; education: udda; income: ind).
-COVERAGE_BANDS = {"akm": (18, 64), "udda": (30, 59), "ind": (15, 64)}
 _LIST_YEAR_SHARES = {"akm": "akm_coverage_last", "udda": "udda_coverage", "ind": "ind_coverage"}
 
 
-def _national_population_shares(con: duckdb.DuckDBPyConnection, list_year: int) -> dict[str, float] | None:
-    """The shares of bef_Y persons with an akm, udda, ind record of Y-1, counted on the calculation's
-    int_national_population (one national join already made for C4) when that table holds the list
-    year for exactly the files ingested now and an age band covering every coverage band; else None
-    (the caller joins the registers itself, for the same counts)."""
-    from pipeline.calculate import national_population_inputs
+def _national_counts_shares(con: duckdb.DuckDBPyConnection, list_year: int) -> dict[str, float] | None:
+    """The shares of bef_Y persons with an akm, udda, ind record of Y-1, from the coverage counts of
+    the calculation's int_national_counts (its national join, made for C4 anyway) when that table
+    holds the list year for exactly the files ingested now and the same age bands; else None (the
+    caller joins the registers itself, for the same counts)."""
+    from pipeline.calculate import coverage_bands_key, national_counts_inputs
     from pipeline.ingest import ingested_inputs_key
 
-    if not (table_exists(con, "meta_national_population") and table_exists(con, "int_national_population")):
+    if not (table_exists(con, "meta_national_counts") and table_exists(con, "int_national_counts")):
         return None
-    key = ingested_inputs_key(con, national_population_inputs(list_year))
+    key = ingested_inputs_key(con, national_counts_inputs(list_year))
     if key is None:
         return None
-    lo = min(b[0] for b in COVERAGE_BANDS.values())
-    hi = max(b[1] for b in COVERAGE_BANDS.values())
     found = con.execute(
-        "select params_key from meta_national_population where list_year = $y and inputs = $k"
-        " and income_min <= $lo and income_max >= $hi order by params_key limit 1",
-        {"y": list_year, "k": key, "lo": lo, "hi": hi},
+        "select params_key from meta_national_counts where list_year = $y and inputs = $k and coverage_bands = $b"
+        " order by params_key limit 1",
+        {"y": list_year, "k": key, "b": coverage_bands_key()},
     ).fetchall()
     if not found:
         return None
     shares = ",\n  ".join(
-        f"coalesce(count(*) filter (where alder between {a} and {b} and has_{t})"
-        f" / nullif(count(*) filter (where alder between {a} and {b}), 0), 0) as {_LIST_YEAR_SHARES[t]}"
-        for t, (a, b) in COVERAGE_BANDS.items()
+        f"coalesce(sum({t}_band_with_record) / nullif(sum({t}_band_persons), 0), 0) as {name}"
+        for t, name in _LIST_YEAR_SHARES.items()
     )
     return _scalar_row(
         con,
-        f"select\n  {shares}\nfrom int_national_population where list_year = $y and params_key = $k",
+        f"select\n  {shares}\nfrom int_national_counts where list_year = $y and params_key = $k",
         {"y": list_year, "k": found[0][0]},
     )
 
@@ -254,6 +248,8 @@ def _coverage_frame(con: duckdb.DuckDBPyConnection, list_year: int) -> pd.DataFr
     def has(table: str, y: str) -> str:
         return f"pnr in (select pnr from stg_{table} where year = {y})"
 
+    from pipeline.calculate import COVERAGE_BANDS
+
     def found(y: str) -> str:
         return (
             "coalesce((select count(*) filter (where adresse_id in "
@@ -261,7 +257,7 @@ def _coverage_frame(con: duckdb.DuckDBPyConnection, list_year: int) -> pd.DataFr
             f"from stg_bef where year = {y} and adresse_id is not null), 0)"
         )
 
-    list_year_shares = _national_population_shares(con, list_year)
+    list_year_shares = _national_counts_shares(con, list_year)
     joined = (
         [f"{_share(has(t, '$y - 1'), bef('$y', a, b))} as {_LIST_YEAR_SHARES[t]}" for t, (a, b) in COVERAGE_BANDS.items()]
         if list_year_shares is None
