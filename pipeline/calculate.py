@@ -100,6 +100,65 @@ def boundary_version(con: duckdb.DuckDBPyConnection) -> str:
 # --- steps ------------------------------------------------------------------------------------------
 
 
+def _inputs_fingerprint(con: duckdb.DuckDBPyConnection, table: str, inputs: list[tuple[str, int | None]],
+                        extra: str) -> str | None:  # fmt: skip
+    """The SHA-256 of the ingested files behind `inputs`, of the table's SQL and `extra`; None when an
+    input is not loaded."""
+    shas = ingested_inputs_key(con, inputs)
+    if shas is None:
+        return None
+    sql = hashlib.sha256(sql_text(table).encode()).hexdigest()[:16]
+    return f"{shas}|sql={sql}|{extra}"
+
+
+def run_sql_table_kept(
+    con: duckdb.DuckDBPyConnection, table: str, keys: dict[str, Any], params: dict[str, Any],
+    inputs: list[tuple[str, int | None]], extra: str = "",
+) -> bool:
+    """Materialise `sql/<table>.sql` for `keys` (run_sql_table), unless the rows for `keys` were
+    computed from exactly the files now ingested for `inputs` (their SHA-256), by the same SQL, and
+    with the same `extra` (whatever else the rows depend on besides the parameters in `keys`): the
+    tables that do not depend on the boundaries are so kept by a boundary rerun. Records the inputs
+    in `meta_inputs`. Returns whether the rows were kept."""
+    fingerprint = _inputs_fingerprint(con, table, inputs, extra)
+    part = json.dumps(keys, sort_keys=True)
+    if fingerprint is not None and table_exists(con, "meta_inputs") and table_exists(con, table):
+        if _fetch(
+            con,
+            "select count(*) from meta_inputs where table_name = $t and keys = $k and inputs = $i",
+            {"t": table, "k": part, "i": fingerprint},
+        ) == [(1,)]:
+            return True
+    run_sql_table(con, table, keys, params)
+    if fingerprint is not None:
+        replace_partition(
+            con,
+            "meta_inputs",
+            {"table_name": table, "keys": part},
+            "select cast($t as varchar) as table_name, cast($k as varchar) as keys, cast($i as varchar) as inputs",
+            {"t": table, "k": part, "i": fingerprint},
+        )
+    return False
+
+
+def kept_keys(con: duckdb.DuckDBPyConnection, table: str, inputs: list[tuple[str, int | None]], extra: str = "") -> list[dict]:
+    """The keys of `table`'s rows that were computed from exactly the files now ingested for
+    `inputs` (and `extra`), by meta_inputs."""
+    fingerprint = _inputs_fingerprint(con, table, inputs, extra)
+    if fingerprint is None or not table_exists(con, "meta_inputs"):
+        return []
+    rows = _fetch(
+        con,
+        "select keys from meta_inputs where table_name = $t and inputs = $i order by keys",
+        {"t": table, "i": fingerprint},
+    )
+    return [json.loads(r[0]) for r in rows]
+
+
+def convicted_inputs(data_year: int) -> list[tuple[str, int | None]]:
+    return [("kraf", data_year), ("ref_crime_laws", None), ("ref_decision_types", None)]
+
+
 def build_residents(con: duckdb.DuckDBPyConnection, year: int) -> int:
     """int_residents for 1 January `year` (and the boundary version it was placed with)."""
     n = run_sql_table(con, "int_residents", {"year": year}, {"year": year})
@@ -115,19 +174,21 @@ def build_residents(con: duckdb.DuckDBPyConnection, year: int) -> int:
 
 def build_yearly_counts(con: duckdb.DuckDBPyConnection, data_year: int, rulesets: list[RuleSet]) -> dict:
     """C1/C2 counts for data year t, for each distinct parameter set among `rulesets`."""
-    n_convicted = run_sql_table(con, "int_convicted", {"data_year": data_year}, {"data_year": data_year})
+    # int_convicted and the national conviction counts do not depend on the boundaries
+    t = data_year
+    run_sql_table_kept(con, "int_convicted", {"data_year": t}, {"data_year": t}, convicted_inputs(t))
+    n_convicted = _fetch(con, "select count(*) from int_convicted where data_year = $t", {"t": t})[0][0]
     keys = {}
     for rules in rulesets:
         p = yearly_params(rules)
         keys[p["params_key"]] = p
-    areas = national = 0
+    areas = 0
     for key, p in sorted(keys.items()):
-        params = {"data_year": data_year, **p}
-        areas += run_sql_table(con, "int_yearly_counts", {"data_year": data_year, "params_key": key}, params)
+        params = {"data_year": t, **p}
+        areas += run_sql_table(con, "int_yearly_counts", {"data_year": t, "params_key": key}, params)
         nat_params = {k: params[k] for k in ("data_year", "params_key", "conviction_min", "conviction_max")}
-        national += run_sql_table(
-            con, "int_national_convictions", {"data_year": data_year, "params_key": key}, nat_params
-        )
+        run_sql_table_kept(con, "int_national_convictions", {"data_year": t, "params_key": key}, nat_params,
+                           [("bef", t + 1), *convicted_inputs(t)])  # fmt: skip
     return {"convicted_persons": n_convicted, "parameter_sets": len(keys), "area_rows": areas}
 
 
@@ -159,25 +220,8 @@ def build_list_counts(con: duckdb.DuckDBPyConnection, list_year: int, rules: Rul
         "student_group": p["student_group"],
     }
     bands = {f"{t}_{end}": v for t, band in COVERAGE_BANDS.items() for end, v in zip(("min", "max"), band)}
-    inputs = ingested_inputs_key(con, national_counts_inputs(list_year))
-    reuse = inputs is not None and _fetch(
-        con,
-        "select count(*) from meta_national_counts where list_year = $y and params_key = $k and inputs = $i"
-        " and coverage_bands = $b",
-        {"y": list_year, "k": p["params_key"], "i": inputs, "b": coverage_bands_key()},
-    ) == [(1,)] if table_exists(con, "meta_national_counts") else False
-    if not reuse:
-        # the national counts do not depend on the boundaries: kept while their inputs are unchanged
-        run_sql_table(con, "int_national_counts", keys, {**income_params, **bands})
-        if inputs is not None:
-            replace_partition(
-                con,
-                "meta_national_counts",
-                keys,
-                "select cast($list_year as integer) as list_year, cast($params_key as varchar) as params_key, "
-                "cast($inputs as varchar) as inputs, cast($bands as varchar) as coverage_bands",
-                {**keys, "inputs": inputs, "bands": coverage_bands_key()},
-            )
+    run_sql_table_kept(con, "int_national_counts", keys, {**income_params, **bands},
+                       national_counts_inputs(list_year), extra=coverage_bands_key())  # fmt: skip
     n_income, regions = _fetch(
         con,
         "select coalesce(sum(persons), 0), count(*) filter (where persons > 0 and region is not null) "

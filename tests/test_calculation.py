@@ -472,3 +472,38 @@ def test_2014_ghetto_needs_three_of_five_and_counts_all_five(con):
     a, b = row(areas, "A"), row(areas, "B")
     assert (a["n_criteria"], a["parallel"], a["vulnerable"], a["transformation"]) == (3, True, False, False)
     assert (b["n_criteria"], b["parallel"]) == (2, False)
+
+
+def test_boundary_independent_tables_are_kept_only_while_their_input_files_are_unchanged(con):
+    """int_convicted (and the national counts) are kept by a rerun when computed from exactly the
+    files now ingested (meta_ingest SHA-256), by the same SQL and bands; any other file: recomputed."""
+    from pipeline.calculate import convicted_inputs, kept_keys, run_sql_table_kept
+    from pipeline.ingest import ensure_meta_tables
+
+    w = World()
+    w.area("A")
+    p = w.person(Y, 30, "A")
+    w.kraf(Y - 1, p, "1100001")
+    w.load(con)
+    ensure_meta_tables(con)
+    for table in ("kraf", "ref_crime_laws", "ref_decision_types"):
+        con.execute("insert into meta_ingest values (?, ?, 'test', ?, 1, null)",
+                    [table, Y - 1 if table == "kraf" else None, f"sha-{table}"])
+    t = Y - 1
+
+    def run() -> bool:
+        return run_sql_table_kept(con, "int_convicted", {"data_year": t}, {"data_year": t}, convicted_inputs(t))
+
+    def convicted() -> int:
+        return con.execute("select count(*) from int_convicted where data_year = $t", {"t": t}).fetchall()[0][0]
+
+    assert run() is False and convicted() == 1  # computed
+    assert kept_keys(con, "int_convicted", convicted_inputs(t)) == [{"data_year": t}]
+    con.execute("delete from stg_kraf")  # (only meta_ingest says which file is loaded)
+    assert run() is True and convicted() == 1  # same files: kept, not recomputed
+    con.execute("update meta_ingest set sha256 = 'another file' where table_name = 'kraf'")
+    assert kept_keys(con, "int_convicted", convicted_inputs(t)) == []
+    assert run() is False and convicted() == 0  # another kraf file: recomputed from it
+    assert run() is True
+    con.execute("delete from meta_ingest where table_name = 'ref_crime_laws'")
+    assert run() is False  # an input whose file is unknown: always computed

@@ -204,22 +204,15 @@ _LIST_YEAR_SHARES = {"akm": "akm_coverage_last", "udda": "udda_coverage", "ind":
 def _national_counts_shares(con: duckdb.DuckDBPyConnection, list_year: int) -> dict[str, float] | None:
     """The shares of bef_Y persons with an akm, udda, ind record of Y-1, from the coverage counts of
     the calculation's int_national_counts (its national join, made for C4 anyway) when that table
-    holds the list year for exactly the files ingested now and the same age bands; else None (the
-    caller joins the registers itself, for the same counts)."""
-    from pipeline.calculate import coverage_bands_key, national_counts_inputs
-    from pipeline.ingest import ingested_inputs_key
+    holds the list year for exactly the files ingested now and the same age bands (meta_inputs);
+    else None (the caller joins the registers itself, for the same counts)."""
+    from pipeline.calculate import coverage_bands_key, kept_keys, national_counts_inputs
 
-    if not (table_exists(con, "meta_national_counts") and table_exists(con, "int_national_counts")):
+    if not table_exists(con, "int_national_counts"):
         return None
-    key = ingested_inputs_key(con, national_counts_inputs(list_year))
-    if key is None:
-        return None
-    found = con.execute(
-        "select params_key from meta_national_counts where list_year = $y and inputs = $k and coverage_bands = $b"
-        " order by params_key limit 1",
-        {"y": list_year, "k": key, "b": coverage_bands_key()},
-    ).fetchall()
-    if not found:
+    kept = [k for k in kept_keys(con, "int_national_counts", national_counts_inputs(list_year), coverage_bands_key())
+            if k.get("list_year") == list_year]  # fmt: skip
+    if not kept:
         return None
     shares = ",\n  ".join(
         f"coalesce(sum({t}_band_with_record) / nullif(sum({t}_band_persons), 0), 0) as {name}"
@@ -228,7 +221,7 @@ def _national_counts_shares(con: duckdb.DuckDBPyConnection, list_year: int) -> d
     return _scalar_row(
         con,
         f"select\n  {shares}\nfrom int_national_counts where list_year = $y and params_key = $k",
-        {"y": list_year, "k": found[0][0]},
+        {"y": list_year, "k": kept[0]["params_key"]},
     )
 
 
