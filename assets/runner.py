@@ -75,7 +75,9 @@ def _failure_line(result: dg.ExecuteInProcessResult) -> str:
                 return msg.splitlines()[0] if msg else error.cls_name
         if event.event_type_value == "ASSET_CHECK_EVALUATION":
             ev = event.event_specific_data
-            if ev is not None and not ev.passed and getattr(ev, "blocking", False):
+            # a blocking check stops the run only when it fails with ERROR (a WARN never does)
+            if (ev is not None and not ev.passed and getattr(ev, "blocking", False)
+                    and ev.severity == dg.AssetCheckSeverity.ERROR):  # fmt: skip
                 return f"blocking check {ev.check_name} failed on {ev.asset_key.to_user_string()}"
     return "the run failed (run with --debug for details)"
 

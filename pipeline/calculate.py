@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import duckdb
@@ -22,7 +23,7 @@ from pipeline.errors import InputError
 from pipeline.history import YearStatus, file_statuses, history_flags, plan_sources
 from pipeline.ingest import ingested_inputs_key
 from pipeline.rules import RuleSet, ruleset_for
-from pipeline.warehouse import replace_partition, run_sql_table, sql_text, table_exists
+from pipeline.warehouse import create_table_like, replace_partition, run_sql_table, sql_text, table_exists
 
 AREAS_COLUMNS = list(contract.AREAS_COLUMNS)
 
@@ -101,58 +102,81 @@ def boundary_version(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def _inputs_fingerprint(con: duckdb.DuckDBPyConnection, table: str, inputs: list[tuple[str, int | None]],
-                        extra: str) -> str | None:  # fmt: skip
-    """The SHA-256 of the ingested files behind `inputs`, of the table's SQL and `extra`; None when an
-    input is not loaded."""
+                        params: dict[str, Any] | None, upstream: tuple[str, ...], extra: str) -> str | None:  # fmt: skip
+    """The SHA-256 of the ingested files behind `inputs`, of the SQL of `table` and of the tables it
+    reads (`upstream`), of its parameters and `extra`; None when an input is not loaded."""
     shas = ingested_inputs_key(con, inputs)
     if shas is None:
         return None
-    sql = hashlib.sha256(sql_text(table).encode()).hexdigest()[:16]
-    return f"{shas}|sql={sql}|{extra}"
+    code = hashlib.sha256("\n".join(sql_text(t) for t in (table, *upstream)).encode()).hexdigest()[:16]
+    values = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return f"{shas}|sql={code}|params={values}|{extra}"
+
+
+# Tables of earlier versions that nothing reads any more (int_income_population held one row per
+# person of the C4 population): dropped when a list year is counted.
+OBSOLETE_TABLES = ("int_income_population", "int_region_income", "meta_income",
+                   "int_national_population", "meta_national_population", "meta_national_counts")  # fmt: skip
+
+
+def _ensure_meta_inputs(con: duckdb.DuckDBPyConnection) -> None:
+    cols = {r[0] for r in con.execute(
+        "select column_name from information_schema.columns where table_name = 'meta_inputs'").fetchall()}  # fmt: skip
+    if cols and "rows" not in cols:  # an earlier layout: its records are simply not used
+        con.execute("drop table meta_inputs")
+    con.execute("create table if not exists meta_inputs (table_name varchar, keys varchar, inputs varchar, rows bigint)")
 
 
 def run_sql_table_kept(
     con: duckdb.DuckDBPyConnection, table: str, keys: dict[str, Any], params: dict[str, Any],
-    inputs: list[tuple[str, int | None]], extra: str = "",
+    inputs: list[tuple[str, int | None]], *, upstream: tuple[str, ...] = (), extra: str = "",
 ) -> bool:
-    """Materialise `sql/<table>.sql` for `keys` (run_sql_table), unless the rows for `keys` were
-    computed from exactly the files now ingested for `inputs` (their SHA-256), by the same SQL, and
-    with the same `extra` (whatever else the rows depend on besides the parameters in `keys`): the
-    tables that do not depend on the boundaries are so kept by a boundary rerun. Records the inputs
-    in `meta_inputs`. Returns whether the rows were kept."""
-    fingerprint = _inputs_fingerprint(con, table, inputs, extra)
+    """Materialise `sql/<table>.sql` for `keys` (replace_partition), unless its rows for `keys` were
+    computed from exactly the files now ingested for `inputs` (their SHA-256), by the same SQL (of
+    the table and of the `upstream` tables it reads), with the same parameters and `extra`, and are
+    all still there: the tables that do not depend on the boundaries are so kept by a boundary
+    rerun. The rows and their record in `meta_inputs` are written in one transaction (a record never
+    describes other rows). Returns whether the rows were kept."""
+    fingerprint = _inputs_fingerprint(con, table, inputs, params, upstream, extra)
     part = json.dumps(keys, sort_keys=True)
+    where = " and ".join(f"{col} = $__k{i}" for i, col in enumerate(keys))
+    key_params = {f"__k{i}": v for i, v in enumerate(keys.values())}
     if fingerprint is not None and table_exists(con, "meta_inputs") and table_exists(con, table):
-        if _fetch(
-            con,
-            "select count(*) from meta_inputs where table_name = $t and keys = $k and inputs = $i",
-            {"t": table, "k": part, "i": fingerprint},
-        ) == [(1,)]:
+        rec = _fetch(con, "select rows from meta_inputs where table_name = $t and keys = $k and inputs = $i",
+                     {"t": table, "k": part, "i": fingerprint})  # fmt: skip
+        if rec and _fetch(con, f"select count(*) from {table} where {where}", key_params)[0][0] == rec[0][0]:
             return True
-    run_sql_table(con, table, keys, params)
-    if fingerprint is not None:
-        replace_partition(
-            con,
-            "meta_inputs",
-            {"table_name": table, "keys": part},
-            "select cast($t as varchar) as table_name, cast($k as varchar) as keys, cast($i as varchar) as inputs",
-            {"t": table, "k": part, "i": fingerprint},
-        )
+    _ensure_meta_inputs(con)
+    if not table_exists(con, table):
+        create_table_like(con, table, sql_text(table), params)
+    con.execute("begin transaction")
+    try:
+        con.execute("delete from meta_inputs where table_name = $t and keys = $k", {"t": table, "k": part})
+        n = replace_partition(con, table, keys, sql_text(table), params, own_transaction=False)
+        if fingerprint is not None:
+            con.execute("insert into meta_inputs values ($t, $k, $i, $n)", {"t": table, "k": part, "i": fingerprint, "n": n})
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
     return False
 
 
-def kept_keys(con: duckdb.DuckDBPyConnection, table: str, inputs: list[tuple[str, int | None]], extra: str = "") -> list[dict]:
+def kept_keys(con: duckdb.DuckDBPyConnection, table: str, inputs: list[tuple[str, int | None]],
+              params_of: Callable[[dict], dict[str, Any]], *, upstream: tuple[str, ...] = (),
+              extra: str = "") -> list[dict]:  # fmt: skip
     """The keys of `table`'s rows that were computed from exactly the files now ingested for
-    `inputs` (and `extra`), by meta_inputs."""
-    fingerprint = _inputs_fingerprint(con, table, inputs, extra)
-    if fingerprint is None or not table_exists(con, "meta_inputs"):
+    `inputs` (by meta_inputs), with the parameters `params_of(keys)` and the same SQL and `extra`."""
+    if not table_exists(con, "meta_inputs"):
         return []
-    rows = _fetch(
-        con,
-        "select keys from meta_inputs where table_name = $t and inputs = $i order by keys",
-        {"t": table, "i": fingerprint},
-    )
-    return [json.loads(r[0]) for r in rows]
+    rows = _fetch(con, "select keys, inputs from meta_inputs where table_name = $t order by keys", {"t": table})
+    out = []
+    for keys_json, recorded in rows:
+        keys = json.loads(keys_json)
+        params = params_of(keys)
+        if params is not None and recorded == _inputs_fingerprint(con, table, inputs, params, upstream, extra):
+            out.append(keys)
+    return out
 
 
 def convicted_inputs(data_year: int) -> list[tuple[str, int | None]]:
@@ -188,7 +212,7 @@ def build_yearly_counts(con: duckdb.DuckDBPyConnection, data_year: int, rulesets
         areas += run_sql_table(con, "int_yearly_counts", {"data_year": t, "params_key": key}, params)
         nat_params = {k: params[k] for k in ("data_year", "params_key", "conviction_min", "conviction_max")}
         run_sql_table_kept(con, "int_national_convictions", {"data_year": t, "params_key": key}, nat_params,
-                           [("bef", t + 1), *convicted_inputs(t)])  # fmt: skip
+                           [("bef", t + 1), *convicted_inputs(t)], upstream=("int_convicted",))  # fmt: skip
     return {"convicted_persons": n_convicted, "parameter_sets": len(keys), "area_rows": areas}
 
 
@@ -198,8 +222,28 @@ def build_yearly_counts(con: duckdb.DuckDBPyConnection, data_year: int, rulesets
 COVERAGE_BANDS = {"akm": (18, 64), "udda": (30, 59), "ind": (15, 64)}
 
 
-def coverage_bands_key() -> str:
-    return ";".join(f"{t}={a}-{b}" for t, (a, b) in COVERAGE_BANDS.items())
+def params_from_key(params_key: str) -> dict[str, Any]:
+    """The parameters a `params_key` (list_params, yearly_params) was made of."""
+    def value(text: str) -> Any:
+        if text in ("True", "False"):
+            return text == "True"
+        try:
+            return int(text)
+        except ValueError:
+            return text
+
+    out: dict[str, Any] = {"params_key": params_key}
+    for item in params_key.split(";"):
+        name, _, text = item.partition("=")
+        out[name] = value(text)
+    return out
+
+
+def national_counts_params(list_year: int, p: dict[str, Any]) -> dict[str, Any]:
+    """The parameters of int_national_counts for list year Y and the list parameters `p`."""
+    bands = {f"{t}_{end}": v for t, band in COVERAGE_BANDS.items() for end, v in zip(("min", "max"), band)}
+    return {"list_year": list_year, "params_key": p["params_key"], "income_min": p["income_min"],
+            "income_max": p["income_max"], "student_group": p["student_group"], **bands}  # fmt: skip
 
 
 def national_counts_inputs(list_year: int) -> list[tuple[str, int | None]]:
@@ -212,6 +256,8 @@ def build_list_counts(con: duckdb.DuckDBPyConnection, list_year: int, rules: Rul
     """C3, C4, C5 and residents for list year Y, and the national counts (regional incomes, coverage)."""
     p = list_params(rules)
     keys = {"list_year": list_year, "params_key": p["params_key"]}
+    for table in OBSOLETE_TABLES:
+        con.execute(f"drop table if exists {table}")
     income_params = {
         "list_year": list_year,
         "params_key": p["params_key"],
@@ -219,9 +265,8 @@ def build_list_counts(con: duckdb.DuckDBPyConnection, list_year: int, rules: Rul
         "income_max": p["income_max"],
         "student_group": p["student_group"],
     }
-    bands = {f"{t}_{end}": v for t, band in COVERAGE_BANDS.items() for end, v in zip(("min", "max"), band)}
-    run_sql_table_kept(con, "int_national_counts", keys, {**income_params, **bands},
-                       national_counts_inputs(list_year), extra=coverage_bands_key())  # fmt: skip
+    run_sql_table_kept(con, "int_national_counts", keys, national_counts_params(list_year, p),
+                       national_counts_inputs(list_year))  # fmt: skip
     n_income, regions = _fetch(
         con,
         "select coalesce(sum(persons), 0), count(*) filter (where persons > 0 and region is not null) "

@@ -7,6 +7,8 @@
 --     for Y-1. Region by bef.kom.
 --   * The coverage counts of the quality suite (pipeline.quality.profiles): the persons of each
 --     coverage age band and those of them with a record of Y-1 in akm, udda, ind.
+-- The registers' person keys are unique (ingestion's blocking check), so each left join finds at
+-- most one record per person.
 -- Parameters: $list_year, $params_key, $income_min, $income_max, $student_group, $akm_min,
 -- $akm_max, $udda_min, $udda_max, $ind_min, $ind_max.
 with

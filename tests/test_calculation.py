@@ -474,9 +474,11 @@ def test_2014_ghetto_needs_three_of_five_and_counts_all_five(con):
     assert (b["n_criteria"], b["parallel"]) == (2, False)
 
 
-def test_boundary_independent_tables_are_kept_only_while_their_input_files_are_unchanged(con):
+def test_boundary_independent_tables_are_kept_only_while_their_input_files_are_unchanged(con, monkeypatch):
     """int_convicted (and the national counts) are kept by a rerun when computed from exactly the
-    files now ingested (meta_ingest SHA-256), by the same SQL and bands; any other file: recomputed."""
+    files now ingested (meta_ingest SHA-256), by the same SQL and parameters, with every row still
+    there; anything else: recomputed."""
+    from pipeline import calculate
     from pipeline.calculate import convicted_inputs, kept_keys, run_sql_table_kept
     from pipeline.ingest import ensure_meta_tables
 
@@ -498,12 +500,27 @@ def test_boundary_independent_tables_are_kept_only_while_their_input_files_are_u
         return con.execute("select count(*) from int_convicted where data_year = $t", {"t": t}).fetchall()[0][0]
 
     assert run() is False and convicted() == 1  # computed
-    assert kept_keys(con, "int_convicted", convicted_inputs(t)) == [{"data_year": t}]
+
+    def params_of(keys):
+        return {"data_year": keys["data_year"]}
+
+    assert kept_keys(con, "int_convicted", convicted_inputs(t), params_of) == [{"data_year": t}]
+    con.execute("delete from int_convicted")
+    assert run() is False and convicted() == 1  # rows missing: recomputed
     con.execute("delete from stg_kraf")  # (only meta_ingest says which file is loaded)
     assert run() is True and convicted() == 1  # same files: kept, not recomputed
     con.execute("update meta_ingest set sha256 = 'another file' where table_name = 'kraf'")
-    assert kept_keys(con, "int_convicted", convicted_inputs(t)) == []
+    assert kept_keys(con, "int_convicted", convicted_inputs(t), params_of) == []
     assert run() is False and convicted() == 0  # another kraf file: recomputed from it
     assert run() is True
+    sql_text = calculate.sql_text
+    monkeypatch.setattr(calculate, "sql_text", lambda name: ("-- changed\n" if name == "int_convicted" else "") + sql_text(name))
+    assert run() is False  # another SQL: recomputed
+    assert run() is True
+    fingerprint = calculate._inputs_fingerprint  # other parameters, or another upstream SQL: another fingerprint
+    base = fingerprint(con, "int_convicted", convicted_inputs(t), {"data_year": t}, (), "")
+    assert base != fingerprint(con, "int_convicted", convicted_inputs(t), {"data_year": t + 1}, (), "")
+    assert base != fingerprint(con, "int_convicted", convicted_inputs(t), {"data_year": t}, ("int_residents",), "")
     con.execute("delete from meta_ingest where table_name = 'ref_crime_laws'")
     assert run() is False  # an input whose file is unknown: always computed
+    assert run() is False

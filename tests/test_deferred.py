@@ -2,6 +2,7 @@
 every form of import binds it without running it."""
 
 import importlib
+import importlib.util
 import sys
 
 import pytest
@@ -19,6 +20,10 @@ def package(tmp_path, monkeypatch):
     (root / "heavy.py").write_text(
         f"import {PACKAGE}\n{PACKAGE}.RUNS.append('heavy')\nVALUE = 42\n\ndef double(x):\n    return 2 * x\n"
     )
+    sub = root / "parts"  # a package with a submodule
+    sub.mkdir()
+    (sub / "__init__.py").write_text(f"import {PACKAGE}\n{PACKAGE}.RUNS.append('parts')\nfrom .leaf import LEAF\n")
+    (sub / "leaf.py").write_text(f"import {PACKAGE}\n{PACKAGE}.RUNS.append('leaf')\nLEAF = 'leaf'\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     yield f"{PACKAGE}.heavy"
     for name in [m for m in sys.modules if m == PACKAGE or m.startswith(PACKAGE + ".")]:
@@ -48,3 +53,17 @@ def test_nothing_changes_for_an_imported_or_missing_module(package):
     assert not defer(package)  # already imported: left as it is
     assert not defer(f"{PACKAGE}.not_there")
     assert is_loaded(package)
+
+
+def test_spec_file_and_submodules_without_running_the_package(package):
+    name = f"{PACKAGE}.parts"
+    assert defer(name)
+    pkg = importlib.import_module(PACKAGE)
+    parts = sys.modules[name]
+    assert importlib.util.find_spec(name) is parts.__spec__  # find_spec and __file__ answer at once
+    assert parts.__file__.endswith("__init__.py") and pkg.RUNS == []
+    leaf = importlib.import_module(f"{name}.leaf")  # a submodule first: runs once, the package not yet
+    assert pkg.RUNS == ["leaf"] and leaf.LEAF == "leaf"
+    assert parts.LEAF == "leaf"  # first use: the package runs, its submodule is not run again
+    assert pkg.RUNS == ["leaf", "parts"] and sys.modules[f"{name}.leaf"] is leaf
+    assert sys.modules[name].leaf is leaf

@@ -121,7 +121,7 @@ def test_output_error_stops_publication_but_reports(tmp_path):
     e = evals[("areas", "gx_areas_output")]
     assert not e.passed and e.severity == dg.AssetCheckSeverity.ERROR
     assert e.metadata["eligible_iff_1000"].value.startswith("FAIL [error] 2024: ")
-    assert e.metadata["eligible_iff_1000_areas"].value == "B2"
+    assert e.metadata["eligible_iff_1000_areas_2024"].value == "B2"
     assert not (tmp_path / "out" / "2024").exists()  # nothing under OUT/Y: the last good outputs stay
     summary = json.loads((tmp_path / "out" / "rejected" / "2024" / "quality" / "summary.json").read_text())
     assert summary["has_errors"] is True

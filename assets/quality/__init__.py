@@ -77,9 +77,9 @@ def _suite_result(asset_key: dg.AssetKey, suite: str, by_name: dict[str, list]) 
         if not all(o.success for o in outcomes):
             failed[c["severity"]].append(c["id"])
         metadata[c["id"]] = _expectation_text(c["severity"], outcomes)
-        areas = sorted({a for o in outcomes for a in o.areas})
-        if areas:
-            metadata[f"{c['id']}_areas"] = ", ".join(areas)
+        for o in outcomes:
+            if o.areas:
+                metadata[f"{c['id']}_areas_{o.year if o.year is not None else 'all'}"] = ", ".join(o.areas)
     if failed["error"] or failed["warning"]:
         text = "; ".join(f"{sev}s failed: {', '.join(ids)}" for sev, ids in failed.items() if ids)
     else:

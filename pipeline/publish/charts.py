@@ -29,7 +29,7 @@ LIST_RANK = ("transformation", "parallel", "vulnerable", "prevention", "combined
 
 _RC = {
     "svg.hashsalt": "boliglister",
-    "svg.fonttype": "none",
+    "svg.fonttype": "path",
     "font.family": "DejaVu Sans",
     "font.size": 10,
     "axes.spines.top": False,

@@ -9,10 +9,12 @@ running the module, and the first attribute looked up on it (`stats.entropy`, or
 `from scipy.stats import norm`) imports the real module and answers from it from then on. So
 nothing is lost if a future GX uses them: it only pays the import when it does.
 
-The standard `importlib.util.LazyLoader` cannot do this in Python 3.11: `import` itself reads the
-module's `__spec__` (importlib._bootstrap._find_and_load), which makes a lazy module load at once.
-The placeholder answers `__spec__` itself (None, as for `__main__`: no spec to look at) and
-forwards everything else.
+The standard `importlib.util.LazyLoader` cannot do this in Python 3.11: its module loads on any
+attribute read, and `import` itself reads the module's `__spec__`
+(importlib._bootstrap._find_and_load). The placeholder is a plain module that carries the real
+spec, `__file__`, `__loader__`, `__package__` and, for a package, `__path__` (so `find_spec`,
+`inspect` and the import of a submodule work without loading it), and loads on the first other
+attribute. Meant for a process that imports from one thread (the GX worker).
 """
 
 from __future__ import annotations
@@ -46,12 +48,19 @@ def _real(mod: Deferred) -> types.ModuleType:
         name, spec = mod.__name__, mod.__dict__["_deferred_spec"]
         real = importlib.util.module_from_spec(spec)
         sys.modules[name] = real
+        spec._initializing = True  # as importlib marks a module being run
         try:
             spec.loader.exec_module(real)
         except BaseException:
             sys.modules[name] = mod
             raise
+        finally:
+            spec._initializing = False
         mod.__dict__["_deferred_real"] = real
+        # submodules imported while the placeholder stood in for the package stay reachable
+        for key, value in mod.__dict__.items():
+            if isinstance(value, types.ModuleType) and key not in real.__dict__:
+                setattr(real, key, value)
         parent, _, child = name.rpartition(".")
         if parent in sys.modules:
             setattr(sys.modules[parent], child, real)
@@ -68,7 +77,12 @@ def defer(name: str) -> bool:
         return False
     mod = Deferred(name)
     mod.__dict__["_deferred_spec"] = spec
-    mod.__spec__ = None
+    mod.__spec__ = spec
+    mod.__loader__ = spec.loader
+    mod.__file__ = spec.origin
+    mod.__package__ = name if spec.submodule_search_locations is not None else name.rpartition(".")[0]
+    if spec.submodule_search_locations is not None:
+        mod.__path__ = list(spec.submodule_search_locations)
     sys.modules[name] = mod
     return True
 

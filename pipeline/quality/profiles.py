@@ -168,11 +168,21 @@ COVERAGE_INPUTS = (("bef", 0), ("bef", -1), ("akm", -1), ("akm", -2), ("udda", -
                    ("adresser", 0), ("adresser", -1))  # fmt: skip
 
 
+# Part of the key under which a list year's coverage frame is kept: change it with the way the
+# shares are computed (the age bands are in the key themselves).
+COVERAGE_VERSION = 2
+
+
 def _coverage_key(con: duckdb.DuckDBPyConnection, list_year: int) -> str | None:
-    """The SHA-256 of every ingested file coverage reads, or None when one is unknown."""
+    """The SHA-256 of every ingested file coverage reads, with the age bands and COVERAGE_VERSION;
+    None when a file is unknown."""
+    from pipeline.calculate import COVERAGE_BANDS
     from pipeline.ingest import ingested_inputs_key
 
-    return ingested_inputs_key(con, [(table, list_year + offset) for table, offset in COVERAGE_INPUTS])
+    shas = ingested_inputs_key(con, [(table, list_year + offset) for table, offset in COVERAGE_INPUTS])
+    if shas is None:
+        return None
+    return f"{shas}|bands={json.dumps(COVERAGE_BANDS, sort_keys=True)}|v{COVERAGE_VERSION}"
 
 
 def coverage_frame(con: duckdb.DuckDBPyConnection, list_year: int) -> pd.DataFrame:
@@ -206,12 +216,13 @@ def _national_counts_shares(con: duckdb.DuckDBPyConnection, list_year: int) -> d
     the calculation's int_national_counts (its national join, made for C4 anyway) when that table
     holds the list year for exactly the files ingested now and the same age bands (meta_inputs);
     else None (the caller joins the registers itself, for the same counts)."""
-    from pipeline.calculate import coverage_bands_key, kept_keys, national_counts_inputs
+    from pipeline.calculate import kept_keys, national_counts_inputs, national_counts_params, params_from_key
 
     if not table_exists(con, "int_national_counts"):
         return None
-    kept = [k for k in kept_keys(con, "int_national_counts", national_counts_inputs(list_year), coverage_bands_key())
-            if k.get("list_year") == list_year]  # fmt: skip
+    kept = [k for k in kept_keys(con, "int_national_counts", national_counts_inputs(list_year),
+                                 lambda k: national_counts_params(k["list_year"], params_from_key(k["params_key"])))
+            if k["list_year"] == list_year]  # fmt: skip
     if not kept:
         return None
     shares = ",\n  ".join(
