@@ -137,16 +137,16 @@ def run_sql_table_kept(
     all still there: the tables that do not depend on the boundaries are so kept by a boundary
     rerun. The rows and their record in `meta_inputs` are written in one transaction (a record never
     describes other rows). Returns whether the rows were kept."""
+    _ensure_meta_inputs(con)
     fingerprint = _inputs_fingerprint(con, table, inputs, params, upstream, extra)
     part = json.dumps(keys, sort_keys=True)
     where = " and ".join(f"{col} = $__k{i}" for i, col in enumerate(keys))
     key_params = {f"__k{i}": v for i, v in enumerate(keys.values())}
-    if fingerprint is not None and table_exists(con, "meta_inputs") and table_exists(con, table):
+    if fingerprint is not None and table_exists(con, table):
         rec = _fetch(con, "select rows from meta_inputs where table_name = $t and keys = $k and inputs = $i",
                      {"t": table, "k": part, "i": fingerprint})  # fmt: skip
         if rec and _fetch(con, f"select count(*) from {table} where {where}", key_params)[0][0] == rec[0][0]:
             return True
-    _ensure_meta_inputs(con)
     if not table_exists(con, table):
         create_table_like(con, table, sql_text(table), params)
     con.execute("begin transaction")

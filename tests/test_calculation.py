@@ -524,3 +524,23 @@ def test_boundary_independent_tables_are_kept_only_while_their_input_files_are_u
     con.execute("delete from meta_ingest where table_name = 'ref_crime_laws'")
     assert run() is False  # an input whose file is unknown: always computed
     assert run() is False
+
+
+def test_a_meta_inputs_table_of_an_earlier_layout_is_replaced(con):
+    """A warehouse whose meta_inputs has no row counts (an earlier layout) is recomputed, not broken."""
+    from pipeline.calculate import run_sql_table_kept
+    from pipeline.ingest import ensure_meta_tables
+
+    w = World()
+    w.area("A")
+    w.kraf(Y - 1, w.person(Y, 30, "A"), "1100001")
+    w.load(con)
+    ensure_meta_tables(con)
+    for table in ("kraf", "ref_crime_laws", "ref_decision_types"):
+        con.execute("insert into meta_ingest values (?, ?, 'test', ?, 1, null)",
+                    [table, Y - 1 if table == "kraf" else None, f"sha-{table}"])
+    con.execute("create table meta_inputs (table_name varchar, keys varchar, inputs varchar)")
+    args = ("int_convicted", {"data_year": Y - 1}, {"data_year": Y - 1},
+            [("kraf", Y - 1), ("ref_crime_laws", None), ("ref_decision_types", None)])
+    assert run_sql_table_kept(con, *args) is False
+    assert run_sql_table_kept(con, *args) is True
