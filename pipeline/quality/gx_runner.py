@@ -100,6 +100,12 @@ def _warm_worker() -> None:
     for name in DEFERRED_IN_WORKER:
         defer(name)
     _batch_definition()
+    # the worker also writes the publication's workbook (pipeline.publish.documents): its modules
+    # (polars, xlsxwriter) are imported now, while the worker waits for the first suites
+    try:
+        import pipeline.publish.workbook  # noqa: F401
+    except Exception:  # noqa: BLE001 - imported again, with its error, where it is used
+        pass
 
 
 def _ready() -> bool:
