@@ -262,11 +262,18 @@ def _start_slow_imports() -> None:
     them again and report any error."""
     import threading
 
+    from pipeline.quality import gx_runner
+
+    # the GX worker writes the workbook when it runs (and imports its modules itself)
+    workbook_here = not gx_runner.worker_running()
+
     def load() -> None:
         try:
             import pipeline.quality.validate  # noqa: F401 - pandas (about 0.5 s)
             import pipeline.publish.report  # noqa: F401 - matplotlib, jinja2 (about 1 s)
-            import pipeline.publish.workbook  # noqa: F401 - xlsxwriter
+
+            if workbook_here:
+                import pipeline.publish.workbook  # noqa: F401 - xlsxwriter
         except Exception:  # noqa: BLE001
             pass
 

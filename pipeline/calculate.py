@@ -11,7 +11,6 @@ import json
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any
 
 import duckdb
@@ -102,15 +101,18 @@ def boundary_version(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def _inputs_fingerprint(con: duckdb.DuckDBPyConnection, table: str, inputs: list[tuple[str, int | None]],
-                        params: dict[str, Any] | None, upstream: tuple[str, ...], extra: str) -> str | None:  # fmt: skip
+                        upstream: tuple[str, ...], extra: str) -> str | None:  # fmt: skip
     """The SHA-256 of the ingested files behind `inputs`, of the SQL of `table` and of the tables it
-    reads (`upstream`), of its parameters and `extra`; None when an input is not loaded."""
+    reads (`upstream`), and `extra`; None when an input is not loaded."""
     shas = ingested_inputs_key(con, inputs)
     if shas is None:
         return None
     code = hashlib.sha256("\n".join(sql_text(t) for t in (table, *upstream)).encode()).hexdigest()[:16]
-    values = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()[:16]
-    return f"{shas}|sql={code}|params={values}|{extra}"
+    return f"{shas}|sql={code}|{extra}"
+
+
+def _params_hash(params: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 # Tables of earlier versions that nothing reads any more (int_income_population held one row per
@@ -122,9 +124,10 @@ OBSOLETE_TABLES = ("int_income_population", "int_region_income", "meta_income",
 def _ensure_meta_inputs(con: duckdb.DuckDBPyConnection) -> None:
     cols = {r[0] for r in con.execute(
         "select column_name from information_schema.columns where table_name = 'meta_inputs'").fetchall()}  # fmt: skip
-    if cols and "rows" not in cols:  # an earlier layout: its records are simply not used
+    if cols and "params" not in cols:  # an earlier layout: its records are simply not used
         con.execute("drop table meta_inputs")
-    con.execute("create table if not exists meta_inputs (table_name varchar, keys varchar, inputs varchar, rows bigint)")
+    con.execute("create table if not exists meta_inputs "
+                "(table_name varchar, keys varchar, inputs varchar, params varchar, rows bigint)")  # fmt: skip
 
 
 def run_sql_table_kept(
@@ -138,13 +141,14 @@ def run_sql_table_kept(
     rerun. The rows and their record in `meta_inputs` are written in one transaction (a record never
     describes other rows). Returns whether the rows were kept."""
     _ensure_meta_inputs(con)
-    fingerprint = _inputs_fingerprint(con, table, inputs, params, upstream, extra)
+    fingerprint = _inputs_fingerprint(con, table, inputs, upstream, extra)
+    values = _params_hash(params)
     part = json.dumps(keys, sort_keys=True)
     where = " and ".join(f"{col} = $__k{i}" for i, col in enumerate(keys))
     key_params = {f"__k{i}": v for i, v in enumerate(keys.values())}
     if fingerprint is not None and table_exists(con, table):
-        rec = _fetch(con, "select rows from meta_inputs where table_name = $t and keys = $k and inputs = $i",
-                     {"t": table, "k": part, "i": fingerprint})  # fmt: skip
+        rec = _fetch(con, "select rows from meta_inputs where table_name = $t and keys = $k and inputs = $i"
+                          " and params = $p", {"t": table, "k": part, "i": fingerprint, "p": values})  # fmt: skip
         if rec and _fetch(con, f"select count(*) from {table} where {where}", key_params)[0][0] == rec[0][0]:
             return True
     if not table_exists(con, table):
@@ -154,7 +158,8 @@ def run_sql_table_kept(
         con.execute("delete from meta_inputs where table_name = $t and keys = $k", {"t": table, "k": part})
         n = replace_partition(con, table, keys, sql_text(table), params, own_transaction=False)
         if fingerprint is not None:
-            con.execute("insert into meta_inputs values ($t, $k, $i, $n)", {"t": table, "k": part, "i": fingerprint, "n": n})
+            con.execute("insert into meta_inputs values ($t, $k, $i, $p, $n)",
+                        {"t": table, "k": part, "i": fingerprint, "p": values, "n": n})  # fmt: skip
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
@@ -162,21 +167,16 @@ def run_sql_table_kept(
     return False
 
 
-def kept_keys(con: duckdb.DuckDBPyConnection, table: str, inputs: list[tuple[str, int | None]],
-              params_of: Callable[[dict], dict[str, Any]], *, upstream: tuple[str, ...] = (),
-              extra: str = "") -> list[dict]:  # fmt: skip
-    """The keys of `table`'s rows that were computed from exactly the files now ingested for
-    `inputs` (by meta_inputs), with the parameters `params_of(keys)` and the same SQL and `extra`."""
-    if not table_exists(con, "meta_inputs"):
+def kept_keys(con: duckdb.DuckDBPyConnection, table: str, inputs: list[tuple[str, int | None]], *,
+              upstream: tuple[str, ...] = (), extra: str = "") -> list[dict]:  # fmt: skip
+    """The keys of `table`'s rows (whatever their parameters) computed from exactly the files now
+    ingested for `inputs`, by the same SQL and with the same `extra` (by meta_inputs)."""
+    fingerprint = _inputs_fingerprint(con, table, inputs, upstream, extra)
+    if fingerprint is None or not table_exists(con, "meta_inputs"):
         return []
-    rows = _fetch(con, "select keys, inputs from meta_inputs where table_name = $t order by keys", {"t": table})
-    out = []
-    for keys_json, recorded in rows:
-        keys = json.loads(keys_json)
-        params = params_of(keys)
-        if params is not None and recorded == _inputs_fingerprint(con, table, inputs, params, upstream, extra):
-            out.append(keys)
-    return out
+    rows = _fetch(con, "select keys from meta_inputs where table_name = $t and inputs = $i order by keys",
+                  {"t": table, "i": fingerprint})  # fmt: skip
+    return [json.loads(r[0]) for r in rows]
 
 
 def convicted_inputs(data_year: int) -> list[tuple[str, int | None]]:
@@ -222,21 +222,9 @@ def build_yearly_counts(con: duckdb.DuckDBPyConnection, data_year: int, rulesets
 COVERAGE_BANDS = {"akm": (18, 64), "udda": (30, 59), "ind": (15, 64)}
 
 
-def params_from_key(params_key: str) -> dict[str, Any]:
-    """The parameters a `params_key` (list_params, yearly_params) was made of."""
-    def value(text: str) -> Any:
-        if text in ("True", "False"):
-            return text == "True"
-        try:
-            return int(text)
-        except ValueError:
-            return text
-
-    out: dict[str, Any] = {"params_key": params_key}
-    for item in params_key.split(";"):
-        name, _, text = item.partition("=")
-        out[name] = value(text)
-    return out
+def coverage_bands_text() -> str:
+    """The coverage age bands as text: part of what int_national_counts is kept under."""
+    return json.dumps(COVERAGE_BANDS, sort_keys=True)
 
 
 def national_counts_params(list_year: int, p: dict[str, Any]) -> dict[str, Any]:
@@ -266,7 +254,7 @@ def build_list_counts(con: duckdb.DuckDBPyConnection, list_year: int, rules: Rul
         "student_group": p["student_group"],
     }
     run_sql_table_kept(con, "int_national_counts", keys, national_counts_params(list_year, p),
-                       national_counts_inputs(list_year))  # fmt: skip
+                       national_counts_inputs(list_year), extra=coverage_bands_text())  # fmt: skip
     n_income, regions = _fetch(
         con,
         "select coalesce(sum(persons), 0), count(*) filter (where persons > 0 and region is not null) "

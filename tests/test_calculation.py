@@ -500,27 +500,24 @@ def test_boundary_independent_tables_are_kept_only_while_their_input_files_are_u
         return con.execute("select count(*) from int_convicted where data_year = $t", {"t": t}).fetchall()[0][0]
 
     assert run() is False and convicted() == 1  # computed
-
-    def params_of(keys):
-        return {"data_year": keys["data_year"]}
-
-    assert kept_keys(con, "int_convicted", convicted_inputs(t), params_of) == [{"data_year": t}]
+    assert kept_keys(con, "int_convicted", convicted_inputs(t)) == [{"data_year": t}]
     con.execute("delete from int_convicted")
     assert run() is False and convicted() == 1  # rows missing: recomputed
     con.execute("delete from stg_kraf")  # (only meta_ingest says which file is loaded)
     assert run() is True and convicted() == 1  # same files: kept, not recomputed
     con.execute("update meta_ingest set sha256 = 'another file' where table_name = 'kraf'")
-    assert kept_keys(con, "int_convicted", convicted_inputs(t), params_of) == []
+    assert kept_keys(con, "int_convicted", convicted_inputs(t)) == []
     assert run() is False and convicted() == 0  # another kraf file: recomputed from it
     assert run() is True
     sql_text = calculate.sql_text
     monkeypatch.setattr(calculate, "sql_text", lambda name: ("-- changed\n" if name == "int_convicted" else "") + sql_text(name))
     assert run() is False  # another SQL: recomputed
     assert run() is True
-    fingerprint = calculate._inputs_fingerprint  # other parameters, or another upstream SQL: another fingerprint
-    base = fingerprint(con, "int_convicted", convicted_inputs(t), {"data_year": t}, (), "")
-    assert base != fingerprint(con, "int_convicted", convicted_inputs(t), {"data_year": t + 1}, (), "")
-    assert base != fingerprint(con, "int_convicted", convicted_inputs(t), {"data_year": t}, ("int_residents",), "")
+    # other parameters, or another upstream SQL: recorded differently
+    assert calculate._params_hash({"data_year": t}) != calculate._params_hash({"data_year": t + 1})
+    fingerprint = calculate._inputs_fingerprint
+    assert fingerprint(con, "int_convicted", convicted_inputs(t), (), "") != fingerprint(
+        con, "int_convicted", convicted_inputs(t), ("int_residents",), "")
     con.execute("delete from meta_ingest where table_name = 'ref_crime_laws'")
     assert run() is False  # an input whose file is unknown: always computed
     assert run() is False
@@ -539,7 +536,7 @@ def test_a_meta_inputs_table_of_an_earlier_layout_is_replaced(con):
     for table in ("kraf", "ref_crime_laws", "ref_decision_types"):
         con.execute("insert into meta_ingest values (?, ?, 'test', ?, 1, null)",
                     [table, Y - 1 if table == "kraf" else None, f"sha-{table}"])
-    con.execute("create table meta_inputs (table_name varchar, keys varchar, inputs varchar)")
+    con.execute("create table meta_inputs (table_name varchar, keys varchar, inputs varchar, rows bigint)")
     args = ("int_convicted", {"data_year": Y - 1}, {"data_year": Y - 1},
             [("kraf", Y - 1), ("ref_crime_laws", None), ("ref_decision_types", None)])
     assert run_sql_table_kept(con, *args) is False

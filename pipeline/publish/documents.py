@@ -68,19 +68,26 @@ def read_inputs(con: duckdb.DuckDBPyConnection, list_year: int) -> DocumentInput
     )
 
 
+def _write_workbook(*args, **kwargs) -> None:
+    """pipeline.publish.workbook.write_workbook, imported where it runs (in the GX worker, this
+    process needs neither xlsxwriter nor the workbook module)."""
+    from pipeline.publish.workbook import write_workbook
+
+    write_workbook(*args, **kwargs)
+
+
 def render(inputs: DocumentInputs, folder: Path, *, beside: bool = True) -> None:
     """Write lists.xlsx and report.html into `folder`. With `beside`, the workbook goes to the GX
     worker process (when one runs) while this process draws the report."""
     from pipeline.publish.report import write_report
-    from pipeline.publish.workbook import write_workbook
     from pipeline.quality import gx_runner
 
     i = inputs
-    workbook = (write_workbook, Path(folder) / "lists.xlsx", i.areas, i.prev, i.parcels, i.list_year, i.ruleset)
-    pending = gx_runner.submit(*workbook, parameters=i.national["parameters"]) if beside else None
+    workbook = (Path(folder) / "lists.xlsx", i.areas, i.prev, i.parcels, i.list_year, i.ruleset)
+    pending = gx_runner.submit(_write_workbook, *workbook, parameters=i.national["parameters"]) if beside else None
     write_report(Path(folder) / "report.html", i.areas, i.prev, i.counts, i.national, i.list_year, i.ruleset)
     if pending is None:
-        workbook[0](*workbook[1:], parameters=i.national["parameters"])
+        _write_workbook(*workbook, parameters=i.national["parameters"])
     else:
         pending.result()
 

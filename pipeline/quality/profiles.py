@@ -176,13 +176,13 @@ COVERAGE_VERSION = 2
 def _coverage_key(con: duckdb.DuckDBPyConnection, list_year: int) -> str | None:
     """The SHA-256 of every ingested file coverage reads, with the age bands and COVERAGE_VERSION;
     None when a file is unknown."""
-    from pipeline.calculate import COVERAGE_BANDS
+    from pipeline.calculate import coverage_bands_text
     from pipeline.ingest import ingested_inputs_key
 
     shas = ingested_inputs_key(con, [(table, list_year + offset) for table, offset in COVERAGE_INPUTS])
     if shas is None:
         return None
-    return f"{shas}|bands={json.dumps(COVERAGE_BANDS, sort_keys=True)}|v{COVERAGE_VERSION}"
+    return f"{shas}|bands={coverage_bands_text()}|v{COVERAGE_VERSION}"
 
 
 def coverage_frame(con: duckdb.DuckDBPyConnection, list_year: int) -> pd.DataFrame:
@@ -216,12 +216,11 @@ def _national_counts_shares(con: duckdb.DuckDBPyConnection, list_year: int) -> d
     the calculation's int_national_counts (its national join, made for C4 anyway) when that table
     holds the list year for exactly the files ingested now and the same age bands (meta_inputs);
     else None (the caller joins the registers itself, for the same counts)."""
-    from pipeline.calculate import kept_keys, national_counts_inputs, national_counts_params, params_from_key
+    from pipeline.calculate import coverage_bands_text, kept_keys, national_counts_inputs
 
     if not table_exists(con, "int_national_counts"):
         return None
-    kept = [k for k in kept_keys(con, "int_national_counts", national_counts_inputs(list_year),
-                                 lambda k: national_counts_params(k["list_year"], params_from_key(k["params_key"])))
+    kept = [k for k in kept_keys(con, "int_national_counts", national_counts_inputs(list_year), extra=coverage_bands_text())
             if k["list_year"] == list_year]  # fmt: skip
     if not kept:
         return None
