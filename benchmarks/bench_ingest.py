@@ -1,6 +1,7 @@
 """Benchmark ingestion: every register year of a data directory into a fresh warehouse.
 
     uv run python benchmarks/bench_ingest.py --data DIR --years A-B [--out DIR] [--threads N]
+    uv run python benchmarks/bench_ingest.py --side-by-side [--rounds 3]   # one load at a time vs two
 
 Each (table, year) runs in its own child process, so the peak RSS printed is that of one
 ingestion (validation + load of one extract, including the interpreter and DuckDB). The
@@ -63,12 +64,49 @@ def _run_child(data: Path, warehouse: Path, table: str, year: int, threads: int 
     return out
 
 
+def _side_by_side(args: argparse.Namespace, a: int, b: int) -> None:
+    """Every register year into a fresh warehouse, as `boliglister run` loads them
+    (pipeline.ingest.ingest_registers: a year's extracts side by side), once with one load at a
+    time and once with INGEST_THREADS; rounds alternate. Prints wall and CPU time (this process:
+    DuckDB's threads and the loading threads)."""
+    import os
+
+    import duckdb
+
+    from pipeline.contract import available_years
+    from pipeline.ingest import INGEST_THREADS, ingest_registers, load_reference
+
+    print(f"data {args.data}  years {a}-{b}: one load at a time vs {INGEST_THREADS} side by side")
+    for rnd in range(1, args.rounds + 1):
+        for loads in (1, INGEST_THREADS):
+            work = Path(tempfile.mkdtemp(prefix="bench_ingest_", dir=args.out))
+            try:
+                con = duckdb.connect(str(work / "warehouse.duckdb"))
+                load_reference(con, args.data)
+                t0, c0 = time.perf_counter(), os.times()
+                rows = 0
+                for year in range(a, b + 1):
+                    tables = [t for t in TABLES if year in available_years(args.data, t)]
+                    for table, outcome in ingest_registers(con, args.data, tables, year, threads=loads).items():
+                        if isinstance(outcome, BaseException):
+                            sys.exit(f"{table} {year}: {outcome}")
+                        rows += outcome["rows"]
+                wall, c1 = time.perf_counter() - t0, os.times()
+                con.close()
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
+            cpu = c1.user - c0.user + c1.system - c0.system
+            print(f"round {rnd}, {loads} at a time: {rows:,} rows, wall {wall:6.1f} s, CPU {cpu:6.1f} s", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=ROOT / "benchmarks" / "data" / "national")
     ap.add_argument("--years", default="2022-2024")
     ap.add_argument("--out", type=Path, default=None, help="where to put the warehouse (default: a temp dir)")
     ap.add_argument("--threads", type=int, default=None, help="DuckDB threads (default: DuckDB's own)")
+    ap.add_argument("--side-by-side", action="store_true", help="time one load at a time against the loads of a year side by side")
+    ap.add_argument("--rounds", type=int, default=3, help="rounds of --side-by-side")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--warehouse", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--table", help=argparse.SUPPRESS)
@@ -79,6 +117,9 @@ def main() -> None:
         return
 
     a, b = (int(x) for x in args.years.split("-"))
+    if args.side_by_side:
+        _side_by_side(args, a, b)
+        return
     from pipeline.contract import available_years
 
     work = Path(tempfile.mkdtemp(prefix="bench_ingest_", dir=args.out))

@@ -3,6 +3,8 @@
 Public functions (each takes an open DuckDB connection to the warehouse):
 
 - `ingest_register(con, data_dir, table, year) -> dict`: one register extract -> `stg_<table>`
+- `ingest_registers(con, data_dir, tables, year) -> dict`: several extracts of one year, loaded
+  side by side (two at a time)
 - `load_boundaries(con, boundaries_dir) -> dict`: areas.csv + parcels.csv -> `stg_areas`,
   `stg_parcels`, `meta_boundaries`
 - `load_history(con, data_dir) -> dict`: history/lists.csv (optional) -> `stg_history`
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -131,6 +134,14 @@ def ensure_meta_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         "create table if not exists meta_boundaries (version varchar, path varchar, areas bigint, parcels bigint)"
     )
+    con.execute(
+        "create table if not exists meta_ingest_checks ("
+        " table_name varchar, year integer, sha256 varchar, check_name varchar, failed_rows bigint)"
+    )
+    con.execute(
+        "create table if not exists meta_register_profile ("
+        " table_name varchar, year integer, sha256 varchar, profile varchar)"
+    )
 
 
 def _record_ingest(con, table_name: str, year: int | None, path: Path, sha: str, rows: int) -> None:
@@ -154,10 +165,6 @@ def _record_ingest(con, table_name: str, year: int | None, path: Path, sha: str,
 def _record_checks(con, table_name: str, year: int, sha: str, checks: dict[str, dict]) -> None:
     """What the blocking checks measured on the loaded file (counts of failing rows), so the
     data-quality suites can report them without scanning the table again."""
-    con.execute(
-        "create table if not exists meta_ingest_checks ("
-        " table_name varchar, year integer, sha256 varchar, check_name varchar, failed_rows bigint)"
-    )
     con.execute("delete from meta_ingest_checks where table_name = $t and year = $y", {"t": table_name, "y": year})
     for name, r in sorted(checks.items()):
         con.execute(
@@ -408,10 +415,6 @@ def _register_checks(con, table: str, year: int, rows: int, path: Path) -> tuple
 def _record_profile(con, table_name: str, year: int, sha: str, profile: dict[str, Any]) -> None:
     """The quality profile measured at the load (pipeline.quality.profiles.register_frame reads it
     while the same file stays loaded)."""
-    con.execute(
-        "create table if not exists meta_register_profile ("
-        " table_name varchar, year integer, sha256 varchar, profile varchar)"
-    )
     con.execute("delete from meta_register_profile where table_name = $t and year = $y", {"t": table_name, "y": year})
     con.execute(
         "insert into meta_register_profile values ($t, $y, $s, $p)",
@@ -459,6 +462,70 @@ def ingest_register(con: duckdb.DuckDBPyConnection, data_dir: Path, table: str, 
     finally:
         close_source(con, src)
     return {**base, "rows": rows, "status": "loaded", "checks": checks}
+
+
+# Extracts of one year loaded side by side: two, the machine's cores. Each load runs on DuckDB's
+# own threads too, but spends part of its time where one core idles (hashing the file, the
+# sortedness scan of its key, Python between statements, commits); a second load fills those
+# gaps (benchmarks/bench_ingest.py --side-by-side compares).
+INGEST_THREADS = 2
+
+
+def ingest_registers(
+    con: duckdb.DuckDBPyConnection,
+    data_dir: Path,
+    tables: list[str],
+    year: int,
+    *,
+    threads: int = INGEST_THREADS,
+    on_done: Callable[[str, dict | BaseException], None] | None = None,
+) -> dict[str, dict | BaseException]:
+    """`ingest_register` for each of `tables` for `year`, `threads` at a time, each on a cursor of
+    `con` (its own connection to the same database) and in its own transaction.
+
+    Every table is attempted, also after another one failed, so the outcome does not depend on
+    which load ends first. Returns {table: its result or the exception it raised}, in the order of
+    `tables`; the caller reports the first failure in that order. `on_done(table, outcome)` is
+    called in this thread as each load ends (the largest files start first)."""
+    data_dir = Path(data_dir)
+    ensure_meta_tables(con)  # created once here: two loads creating them at once would conflict
+    if not _reference_loaded(con):
+        load_reference(con, data_dir)
+    outcomes: dict[str, dict | BaseException] = {}
+
+    def done(table: str, outcome: dict | BaseException) -> None:
+        outcomes[table] = outcome
+        if on_done is not None:
+            on_done(table, outcome)
+
+    if threads <= 1 or len(tables) <= 1:
+        for table in tables:
+            try:
+                done(table, ingest_register(con, data_dir, table, year))
+            except Exception as exc:  # noqa: BLE001 - reported by the caller, in table order
+                done(table, exc)
+        return {t: outcomes[t] for t in tables}
+
+    def size(table: str) -> int:
+        try:
+            return find_register_file(data_dir, table, year).stat().st_size
+        except (InputError, OSError):
+            return 0
+
+    def load(table: str, cursor: duckdb.DuckDBPyConnection) -> dict:
+        try:
+            return ingest_register(cursor, data_dir, table, year)
+        finally:
+            cursor.close()
+
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="ingest") as pool:
+        futures = {pool.submit(load, t, con.cursor()): t for t in sorted(tables, key=size, reverse=True)}
+        for future in as_completed(futures):
+            exc = future.exception()
+            done(futures[future], exc if exc is not None else future.result())
+    return {t: outcomes[t] for t in tables}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from tests.ingest_helpers import (
 from pipeline.errors import InputError
 from pipeline.ingest import (
     ingest_register,
+    ingest_registers,
     load_boundaries,
     load_history,
     load_reference,
@@ -105,6 +106,44 @@ def test_every_register_loads_exact_rows(data, db):
     assert _rows(db, "select * from stg_adresser order by adresse_id") == [
         (2024, "a1", 101, 100, "1a"), (2024, "a2", 101, 100, "2b"), (2024, "a3", 101, 100, "3"),
     ]
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_years_extracts_loaded_side_by_side_are_the_extracts_loaded_one_by_one(data, db, tmp_path, threads):
+    one_by_one = tmp_path / "one_by_one.duckdb"
+    _load_all(one_by_one, data)
+    done = []
+    with _connect(db) as con:
+        # from an empty warehouse: the meta tables and code lists are created before the loads
+        out = ingest_registers(con, data, TABLES, YEAR, threads=threads, on_done=lambda t, o: done.append(t))
+    assert list(out) == TABLES  # in the order asked for, whichever load ended first
+    assert {t: o["rows"] for t, o in out.items()} == {"bef": 4, "akm": 3, "udda": 3, "ind": 3, "kraf": 3, "adresser": 3}
+    assert sorted(done) == sorted(TABLES)
+
+    def tables(snap):  # the load times differ, nothing else
+        return {t: rows for t, rows in snap.items() if t != "meta_ingest"}
+
+    assert tables(snapshot(db)) == tables(snapshot(one_by_one))
+    assert _rows(db, "select table_name, year, sha256, rows from meta_ingest order by 1, 2") == _rows(
+        one_by_one, "select table_name, year, sha256, rows from meta_ingest order by 1, 2"
+    )
+
+
+def test_side_by_side_every_extract_is_attempted_and_failures_come_in_table_order(data, loaded_db):
+    db = loaded_db
+    write_register(data, "akm", YEAR, frame("akm", pnr=["p1", "p1", "p4"]))
+    write_register(data, "kraf", YEAR, frame("kraf", afg_ger7=["1234567", "31", "2000001"]))
+    write_register(data, "ind", YEAR, frame("ind", perindkialt_13=[1.0, 2.0, 3.0]))  # good, changed
+    with _connect(db) as con:
+        out = ingest_registers(con, data, TABLES, YEAR, threads=2)
+    failed = [t for t, o in out.items() if isinstance(o, InputError)]
+    assert failed == ["akm", "kraf"]
+    assert str(out["akm"]).startswith(f"file {_path(data, 'akm')}, column pnr, year 2024: 2 of 3 rows share")
+    assert str(out["kraf"]).startswith(f"file {_path(data, 'kraf')}, column afg_ger7, year 2024: 1 of 3 rows")
+    assert out["ind"]["status"] == "loaded" and out["bef"]["status"] == "unchanged"
+    # the failed loads left their tables as they were; the good one is in
+    assert _rows(db, "select count(*) from stg_akm") == [(3,)]
+    assert _rows(db, "select sum(perindkialt_13) from stg_ind") == [(6.0,)]
 
 
 def test_staging_schema_is_the_architecture_schema(data, loaded_db):

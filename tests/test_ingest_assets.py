@@ -50,19 +50,23 @@ def _meta(result, key: str, name: str):
 
 
 def test_definitions_declare_the_ingestion_assets_and_checks():
-    keys = {a.key.to_user_string() for a in defs.assets}
+    keys = {k.to_user_string() for a in defs.assets for k in a.keys}
     assert keys == {"reference", "boundaries", "history", "bef", "akm", "udda", "ind", "kraf", "adresser"}
-    for a in register_assets:
-        assert a.partitions_def is not None
-        assert a.group_names_by_key[a.key] == "ingestion"
-        assert {d.to_user_string() for d in a.asset_deps[a.key]} == {"reference"}
-        assert all(spec.blocking for spec in a.check_specs)
+    (registers,) = register_assets
+    assert registers.partitions_def is not None and registers.can_subset
+    assert {k.to_user_string() for k in registers.keys} == {"bef", "akm", "udda", "ind", "kraf", "adresser"}
+    for key in registers.keys:
+        assert registers.group_names_by_key[key] == "ingestion"
+        assert {d.to_user_string() for d in registers.asset_deps[key]} == {"reference"}
+    assert all(spec.blocking for spec in registers.check_specs)
     assert {d.to_user_string() for d in history.asset_deps[history.key]} == {"boundaries"}
     assert reference.partitions_def is None and boundaries.partitions_def is None
-    bef = next(a for a in register_assets if a.key.to_user_string() == "bef")
-    assert sorted(s.name for s in bef.check_specs) == ["age_range", "codes_in_reference", "columns_and_types", "unique_key"]
-    kraf = next(a for a in register_assets if a.key.to_user_string() == "kraf")
-    assert sorted(s.name for s in kraf.check_specs) == ["codes_in_reference", "columns_and_types", "dates_in_year"]
+
+    def checks_of(table: str) -> list[str]:
+        return sorted(s.name for s in registers.check_specs if s.asset_key == dg.AssetKey(table))
+
+    assert checks_of("bef") == ["age_range", "codes_in_reference", "columns_and_types", "unique_key"]
+    assert checks_of("kraf") == ["codes_in_reference", "columns_and_types", "dates_in_year"]
 
 
 def test_materialize_year_then_rerun_without_duplicates(tmp_path):
@@ -140,7 +144,12 @@ def test_failed_asset_stops_its_downstream(tmp_path):
     write_register(data, "akm", 2024, frame("akm", pnr=["p1", "p1", "p4"]))
     r = _run(s, partition_key="2024", raise_on_error=False)
     assert not r.success
-    failed = [e.step_key for e in r.all_events if e.is_step_failure]
-    assert failed == ["akm"]
+    failures = [e for e in r.all_events if e.is_step_failure]
+    # the extracts of a year load side by side in one step: it fails on akm's error, after the
+    # other extracts of the year were loaded and materialized; nothing downstream ran
+    assert [e.step_key for e in failures] == ["registers"]
+    assert "column pnr, year 2024: 2 of 3 rows share their pnr" in failures[0].event_specific_data.error.cause.message
+    materialized = {e.asset_key.to_user_string() for e in r.get_asset_materialization_events()}
+    assert materialized == {"reference", "boundaries", "history", "bef", "udda", "ind", "kraf", "adresser"}
     assert "stg_akm" not in snapshot(s.warehouse_path)
     assert _rows(s.warehouse_path, "select count(*) from stg_bef") == [(4,)]
