@@ -19,7 +19,7 @@ from assets.resources import Settings
 from assets.runner import run_list_years
 
 ROOT = Path(__file__).resolve().parents[1]
-INGESTION = {"reference", "boundaries", "history", "bef", "akm", "udda", "ind", "kraf", "adresser"}
+INGESTION = {"reference", "boundaries", "history", "registers"}  # registers: the six extracts of a year, one step
 
 
 def kind(step_key: str) -> str:
