@@ -218,7 +218,7 @@ def build_yearly_counts(con: duckdb.DuckDBPyConnection, data_year: int, rulesets
 
 # The age band of each register's coverage share on bef_Y (the quality suite's coverage): the band
 # of the criterion that reads the register (labour: akm; education: udda; income: ind). Counted in
-# the national join of int_national_counts, and by pipeline.quality.profiles when that is missing.
+# the national joins of int_national_counts, and by pipeline.quality.profiles when that is missing.
 COVERAGE_BANDS = {"akm": (18, 64), "udda": (30, 59), "ind": (15, 64)}
 
 
