@@ -82,17 +82,19 @@ def _side_by_side(args: argparse.Namespace, a: int, b: int) -> None:
             work = Path(tempfile.mkdtemp(prefix="bench_ingest_", dir=args.out))
             try:
                 con = duckdb.connect(str(work / "warehouse.duckdb"))
-                load_reference(con, args.data)
-                t0, c0 = time.perf_counter(), os.times()
-                rows = 0
-                for year in range(a, b + 1):
-                    tables = [t for t in TABLES if year in available_years(args.data, t)]
-                    for table, outcome in ingest_registers(con, args.data, tables, year, threads=loads).items():
-                        if isinstance(outcome, BaseException):
-                            sys.exit(f"{table} {year}: {outcome}")
-                        rows += outcome["rows"]
-                wall, c1 = time.perf_counter() - t0, os.times()
-                con.close()
+                try:
+                    load_reference(con, args.data)
+                    t0, c0 = time.perf_counter(), os.times()
+                    rows = 0
+                    for year in range(a, b + 1):
+                        tables = [t for t in TABLES if year in available_years(args.data, t)]
+                        for table, outcome in ingest_registers(con, args.data, tables, year, threads=loads).items():
+                            if isinstance(outcome, Exception):
+                                sys.exit(f"{table} {year}: {outcome}")
+                            rows += outcome["rows"]
+                    wall, c1 = time.perf_counter() - t0, os.times()
+                finally:
+                    con.close()
             finally:
                 shutil.rmtree(work, ignore_errors=True)
             cpu = c1.user - c0.user + c1.system - c0.system

@@ -12,7 +12,8 @@ Public functions (each takes an open DuckDB connection to the warehouse):
 
 Every check is an aggregate in DuckDB (counts of offending rows) and blocks the load: on any
 failure an `InputError` naming file, column and year is raised and the warehouse is left
-exactly as it was (the load runs in one transaction that is rolled back). Messages and the
+exactly as it was (the load runs in one transaction that is rolled back; with
+`ingest_registers`, each table's load is its own transaction). Messages and the
 returned metadata hold counts only, never a value from a person-level column.
 """
 
@@ -478,54 +479,88 @@ def ingest_registers(
     year: int,
     *,
     threads: int = INGEST_THREADS,
-    on_done: Callable[[str, dict | BaseException], None] | None = None,
-) -> dict[str, dict | BaseException]:
+    on_done: Callable[[str, dict | Exception], None] | None = None,
+) -> dict[str, dict | Exception]:
     """`ingest_register` for each of `tables` for `year`, `threads` at a time, each on a cursor of
     `con` (its own connection to the same database) and in its own transaction.
 
     Every table is attempted, also after another one failed, so the outcome does not depend on
-    which load ends first. Returns {table: its result or the exception it raised}, in the order of
+    which load ends first. Returns {table: its result or the error it raised}, in the order of
     `tables`; the caller reports the first failure in that order. `on_done(table, outcome)` is
-    called in this thread as each load ends (the largest files start first)."""
+    called in this thread as each load ends (the largest files start first); an error it raises
+    becomes that table's outcome. SAS datasets are read into memory whole (pipeline.readers), so
+    they load one at a time, after the others. An interrupt (Ctrl-C) cancels the loads not
+    started and interrupts the running ones, whose transactions roll back."""
     data_dir = Path(data_dir)
     ensure_meta_tables(con)  # created once here: two loads creating them at once would conflict
     if not _reference_loaded(con):
         load_reference(con, data_dir)
-    outcomes: dict[str, dict | BaseException] = {}
+    outcomes: dict[str, dict | Exception] = {}
 
-    def done(table: str, outcome: dict | BaseException) -> None:
-        outcomes[table] = outcome
-        if on_done is not None:
-            on_done(table, outcome)
-
-    if threads <= 1 or len(tables) <= 1:
-        for table in tables:
+    def done(table: str, outcome: dict | Exception) -> None:
+        if on_done is not None and not isinstance(outcome, Exception):
             try:
-                done(table, ingest_register(con, data_dir, table, year))
+                on_done(table, outcome)
+            except Exception as exc:  # noqa: BLE001 - e.g. the GX worker died: the table's outcome
+                outcome = exc
+        outcomes[table] = outcome
+
+    def path(table: str) -> Path | None:
+        try:
+            return find_register_file(data_dir, table, year)
+        except InputError:
+            return None  # ingest_register raises the same error, as this table's outcome
+
+    def one_at_a_time(table: str) -> bool:
+        p = path(table)
+        return p is None or p.suffix.lower() == ".sas7bdat"
+
+    side_by_side = [t for t in tables if not one_at_a_time(t)] if threads > 1 else []
+    if len(side_by_side) > 1:
+        _load_side_by_side(con, data_dir, sorted(side_by_side, key=lambda t: path(t).stat().st_size, reverse=True),
+                           year, threads, done)  # fmt: skip
+    for table in tables:
+        if table not in outcomes:
+            try:
+                outcome = ingest_register(con, data_dir, table, year)
             except Exception as exc:  # noqa: BLE001 - reported by the caller, in table order
-                done(table, exc)
-        return {t: outcomes[t] for t in tables}
+                outcome = exc
+            done(table, outcome)
+    return {t: outcomes[t] for t in tables}
 
-    def size(table: str) -> int:
-        try:
-            return find_register_file(data_dir, table, year).stat().st_size
-        except (InputError, OSError):
-            return 0
 
-    def load(table: str, cursor: duckdb.DuckDBPyConnection) -> dict:
-        try:
-            return ingest_register(cursor, data_dir, table, year)
-        finally:
-            cursor.close()
-
+def _load_side_by_side(con: duckdb.DuckDBPyConnection, data_dir: Path, tables: list[str], year: int, threads: int,
+                       done: Callable[[str, dict | Exception], None]) -> None:  # fmt: skip
     from concurrent.futures import ThreadPoolExecutor, as_completed
 
-    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="ingest") as pool:
-        futures = {pool.submit(load, t, con.cursor()): t for t in sorted(tables, key=size, reverse=True)}
+    cursors = {t: con.cursor() for t in tables}
+
+    def load(table: str) -> dict:
+        return ingest_register(cursors[table], data_dir, table, year)
+
+    pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="ingest")
+    try:
+        futures = {pool.submit(load, t): t for t in tables}
         for future in as_completed(futures):
             exc = future.exception()
+            if exc is not None and not isinstance(exc, Exception):
+                raise exc
             done(futures[future], exc if exc is not None else future.result())
-    return {t: outcomes[t] for t in tables}
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        for cursor in cursors.values():
+            try:
+                cursor.interrupt()
+            except duckdb.Error:
+                pass
+        raise
+    finally:
+        pool.shutdown(wait=True)
+        for cursor in cursors.values():
+            try:
+                cursor.close()
+            except duckdb.Error:
+                pass
 
 
 # ---------------------------------------------------------------------------------------------

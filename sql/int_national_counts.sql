@@ -43,7 +43,7 @@ municipalities as (
 ),
 
 -- persons of Y-1 in a student group: a small share of akm (without null keys, with which the
--- `not in` below would be null for everybody)
+-- `not in` below would be null for everybody; the code lists have no empty codes)
 students as (
     select pnr from akm where pnr is not null and socio13 in (select socio13 from student_codes)
 ),
@@ -98,7 +98,8 @@ bands_by_kom as (
     group by kom
 ),
 
--- every municipality of bef_Y in the bands (the others are subsets of it)
+-- every municipality of bef_Y in the bands (the others are subsets of it); `is not distinct from`
+-- keeps a missing municipality code a group of its own, as the region lookup does
 by_kom as (
     select
         bands_by_kom.kom,
@@ -111,9 +112,9 @@ by_kom as (
         bands_by_kom.ind_band_persons,
         coalesce(income_by_kom.ind_band_with_record, 0) as ind_band_with_record
     from bands_by_kom
-    left join income_by_kom using (kom)
-    left join akm_by_kom using (kom)
-    left join udda_by_kom using (kom)
+    left join income_by_kom on income_by_kom.kom is not distinct from bands_by_kom.kom
+    left join akm_by_kom on akm_by_kom.kom is not distinct from bands_by_kom.kom
+    left join udda_by_kom on udda_by_kom.kom is not distinct from bands_by_kom.kom
 ),
 
 final as (

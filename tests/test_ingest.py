@@ -146,6 +146,49 @@ def test_side_by_side_every_extract_is_attempted_and_failures_come_in_table_orde
     assert _rows(db, "select sum(perindkialt_13) from stg_ind") == [(6.0,)]
 
 
+def test_side_by_side_an_error_of_the_callback_is_that_tables_outcome(data, db):
+    def on_done(table, outcome):
+        if table == "kraf":
+            raise RuntimeError("the GX worker is gone")
+
+    with _connect(db) as con:
+        out = ingest_registers(con, data, TABLES, YEAR, threads=2, on_done=on_done)
+    assert [t for t, o in out.items() if isinstance(o, Exception)] == ["kraf"]
+    assert str(out["kraf"]) == "the GX worker is gone"
+    assert out["bef"]["status"] == "loaded"
+
+
+def test_side_by_side_sas_extracts_load_alone_after_the_others(data, db, monkeypatch):
+    """SAS datasets are read into memory whole: they never load beside another extract."""
+    import threading
+
+    import pipeline.ingest as ingest_mod
+
+    (data / "registers" / "ind_2024.parquet").rename(data / "registers" / "ind_2024.sas7bdat")
+    running: list[str] = []
+    seen: list[tuple[str, tuple[str, ...], bool]] = []
+    lock = threading.Lock()
+
+    def fake(con, data_dir, table, year):
+        with lock:
+            running.append(table)
+            seen.append((table, tuple(running), threading.current_thread() is threading.main_thread()))
+        try:
+            return {"table": table, "rows": 0, "status": "loaded"}
+        finally:
+            with lock:
+                running.remove(table)
+
+    monkeypatch.setattr(ingest_mod, "ingest_register", fake)
+    with _connect(db) as con:
+        out = ingest_registers(con, data, TABLES, YEAR, threads=2)
+    assert list(out) == TABLES
+    ind = [entry for entry in seen if entry[0] == "ind"]
+    assert ind == [("ind", ("ind",), True)]  # alone, in this thread
+    assert seen[-1][0] == "ind"  # after the others
+    assert all(not main for t, _, main in seen if t != "ind")
+
+
 def test_staging_schema_is_the_architecture_schema(data, loaded_db):
     db = loaded_db
     types = dict(

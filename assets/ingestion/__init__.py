@@ -134,12 +134,15 @@ def registers(context: dg.AssetExecutionContext, settings: Settings, warehouse: 
                 submit_register(con, table, year, outcome["sha256"])
 
         outcomes = ingest.ingest_registers(con, settings.data_path, tables, year, on_done=done)
-    failures = [outcome for outcome in outcomes.values() if isinstance(outcome, BaseException)]
+    failures = [outcome for outcome in outcomes.values() if isinstance(outcome, Exception)]
     for table, outcome in outcomes.items():
-        if not isinstance(outcome, BaseException):
+        if isinstance(outcome, Exception):
+            context.log.error(f"{table} {year}: {outcome}")
+        else:
             yield _register_result(context, table, outcome)
     if failures:
-        # the first failing table in contract order, whichever load ended first
+        # the first failing table in contract order, whichever load ended first (every failure
+        # is in the log above)
         raise failures[0]
 
 
