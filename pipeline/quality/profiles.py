@@ -213,9 +213,9 @@ _LIST_YEAR_SHARES = {"akm": "akm_coverage_last", "udda": "udda_coverage", "ind":
 
 def _national_counts_shares(con: duckdb.DuckDBPyConnection, list_year: int) -> dict[str, float] | None:
     """The shares of bef_Y persons with an akm, udda, ind record of Y-1, from the coverage counts of
-    the calculation's int_national_counts (its national joins; the ind join is made for C4 anyway) when that table
-    holds the list year for exactly the files ingested now and the same age bands (meta_inputs);
-    else None (the caller joins the registers itself, for the same counts)."""
+    the calculation's int_national_counts (its national joins; the ind join is made for C4 anyway)
+    when that table holds the list year for exactly the files ingested now and the same age bands
+    (meta_inputs); else None (the caller joins the registers itself, for the same counts)."""
     from pipeline.calculate import coverage_bands_text, kept_keys, national_counts_inputs
 
     if not table_exists(con, "int_national_counts"):
