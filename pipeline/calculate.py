@@ -227,11 +227,16 @@ def coverage_bands_text() -> str:
     return json.dumps(COVERAGE_BANDS, sort_keys=True)
 
 
+def _income_params(list_year: int, p: dict[str, Any]) -> dict[str, Any]:
+    """The parameters of the C4 population (int_national_counts and int_list_counts)."""
+    return {"list_year": list_year, "params_key": p["params_key"], "income_min": p["income_min"],
+            "income_max": p["income_max"], "student_group": p["student_group"]}  # fmt: skip
+
+
 def national_counts_params(list_year: int, p: dict[str, Any]) -> dict[str, Any]:
     """The parameters of int_national_counts for list year Y and the list parameters `p`."""
     bands = {f"{t}_{end}": v for t, band in COVERAGE_BANDS.items() for end, v in zip(("min", "max"), band)}
-    return {"list_year": list_year, "params_key": p["params_key"], "income_min": p["income_min"],
-            "income_max": p["income_max"], "student_group": p["student_group"], **bands}  # fmt: skip
+    return {**_income_params(list_year, p), **bands}
 
 
 def national_counts_inputs(list_year: int) -> list[tuple[str, int | None]]:
@@ -246,13 +251,6 @@ def build_list_counts(con: duckdb.DuckDBPyConnection, list_year: int, rules: Rul
     keys = {"list_year": list_year, "params_key": p["params_key"]}
     for table in OBSOLETE_TABLES:
         con.execute(f"drop table if exists {table}")
-    income_params = {
-        "list_year": list_year,
-        "params_key": p["params_key"],
-        "income_min": p["income_min"],
-        "income_max": p["income_max"],
-        "student_group": p["student_group"],
-    }
     run_sql_table_kept(con, "int_national_counts", keys, national_counts_params(list_year, p),
                        national_counts_inputs(list_year), extra=coverage_bands_text())  # fmt: skip
     n_income, regions = _fetch(
@@ -262,7 +260,7 @@ def build_list_counts(con: duckdb.DuckDBPyConnection, list_year: int, rules: Rul
         {"y": list_year, "k": p["params_key"]},
     )[0]
     list_params_ = {
-        **income_params,
+        **_income_params(list_year, p),
         "education_min": p["education_min"],
         "education_max": p["education_max"],
         "all_sources": p["all_sources"],

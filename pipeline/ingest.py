@@ -511,13 +511,11 @@ def ingest_registers(
         except InputError:
             return None  # ingest_register raises the same error, as this table's outcome
 
-    def one_at_a_time(table: str) -> bool:
-        p = path(table)
-        return p is None or p.suffix.lower() == ".sas7bdat"
-
-    side_by_side = [t for t in tables if not one_at_a_time(t)] if threads > 1 else []
-    if len(side_by_side) > 1:
-        _load_side_by_side(con, data_dir, sorted(side_by_side, key=lambda t: path(t).stat().st_size, reverse=True),
+    paths = {t: path(t) for t in tables}
+    # a missing file fails alone; a SAS dataset loads alone
+    side_by_side = [t for t, p in paths.items() if p is not None and p.suffix.lower() != ".sas7bdat"]
+    if threads > 1 and len(side_by_side) > 1:
+        _load_side_by_side(con, data_dir, sorted(side_by_side, key=lambda t: paths[t].stat().st_size, reverse=True),
                            year, threads, done)  # fmt: skip
     for table in tables:
         if table not in outcomes:

@@ -34,12 +34,15 @@ ind as (
     select pnr, perindkialt_13, skattepligtig from stg_ind where year = $list_year - 1
 ),
 
-akm as (
-    select pnr, socio13 from stg_akm where year = $list_year - 1
-),
-
 student_codes as (
     select socio13 from ref_socio13 where grp = $student_group
+),
+
+-- persons of Y-1 in a student group, as in int_national_counts
+students as (
+    select pnr
+    from stg_akm
+    where year = $list_year - 1 and pnr is not null and socio13 in (select socio13 from student_codes)
 ),
 
 countries as (
@@ -79,11 +82,10 @@ income as (
         cast(sum(cast(round(ind.perindkialt_13 * 100) as bigint)) as hugeint) as income_sum_ore
     from residents
     inner join ind using (pnr)
-    left join akm using (pnr)
     where residents.alder between $income_min and $income_max
         and ind.skattepligtig
         and ind.perindkialt_13 is not null
-        and (akm.socio13 is null or akm.socio13 not in (select socio13 from student_codes))
+        and residents.pnr not in (select pnr from students)
     group by residents.area_id
 ),
 

@@ -1,8 +1,9 @@
 """The GX expectation suites, kept as JSON files in `expectations/` (one per table or aggregate frame).
 
 Each expectation carries in `meta`: `id` (unique in the suite; its line in the metadata of the
-suite's Dagster check `gx_<suite>`), `severity` ("error" stops the run, "warning" is reported), `description`, and
-optionally `column`, `table`, `year_offset` (relative to the list year) for the error line.
+suite's Dagster check `gx_<suite>`), `severity` ("error" stops the run, "warning" is reported),
+`description`, and optionally `column`, `table`, `year_offset` (relative to the list year) for
+the error line.
 """
 
 from __future__ import annotations
