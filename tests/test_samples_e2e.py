@@ -211,3 +211,36 @@ def test_no_person_level_value_in_any_output_file(official, corrected):
             if found:
                 leaks.append((name, len(found)))
     assert leaks == []
+
+
+def _check_yardstick():
+    """benchmarks/check_yardstick.py (the benchmarks are scripts, not a package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("check_yardstick", ROOT / "benchmarks" / "check_yardstick.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("year", range(2021, 2025))
+def test_the_benchmark_yardstick_computes_the_published_counts(official, year):
+    """The yardstick of the benchmarks (one DuckDB query with the code lists of rule set 2021 written
+    in) gives every count the run publishes, so the ratio of the two compares like work."""
+    areas, diffs = _check_yardstick().compare(SAMPLES, official, year)
+    assert areas == len(read(official / str(year) / "areas.csv"))
+    assert diffs == []
+
+
+def test_the_yardstick_check_reports_a_changed_value(official, tmp_path):
+    (tmp_path / "2024").mkdir()
+    shutil.copy(official / "2024" / "national.json", tmp_path / "2024" / "national.json")
+    rows = read(official / "2024" / "areas.csv")
+    eligible = next(r for r in rows if r["eligible"] == "true")
+    eligible["basic_edu_share"] = str(float(eligible["basic_edu_share"]) + 1e-9)
+    with (tmp_path / "2024" / "areas.csv").open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    _, diffs = _check_yardstick().compare(SAMPLES, tmp_path, 2024)
+    assert len(diffs) == 1 and diffs[0].startswith(f"{eligible['area_id']}: basic_edu_share")
