@@ -18,7 +18,7 @@ CONFIG = {"custom_user_agent": "boliglister"}
 
 # Columns stored without compression. Person and address identifiers have (nearly) one value per
 # row: DuckDB's string compression (dict_fsst) spent about 40 % of the load time of a national
-# register on them for a factor of two in size (benchmarks/bench_ingest.py; README, Benchmarks).
+# register on them for a factor of two in size (benchmarks/bench_ingest.py; docs/PERFORMANCE.md).
 # Stored plain they load and join faster, and the warehouse is about twice as large. Only the
 # storage differs, never the values.
 UNCOMPRESSED_COLUMNS = frozenset({"pnr", "adresse_id"})
