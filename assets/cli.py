@@ -86,13 +86,13 @@ def run(year, years_range, data, boundaries, out, rules, history, quiet) -> None
     if (year is None) == (years_range is None):
         raise click.UsageError("give exactly one of --year Y or --years A-B")
     years = [year] if year is not None else parse_years(years_range)
-    from pipeline.quality import gx_runner
-
-    # GX (seconds of imports) starts in its own process first, on the other core, while this
-    # one imports Dagster (assets.resources, for the settings) and the asset graph.
-    gx_runner.start_worker()
-    settings = _settings(data, boundaries, out, rules, history)
     try:
+        from pipeline.quality import gx_runner
+
+        # GX (seconds of imports) starts in its own process first, on the other core, while this
+        # one imports Dagster (assets.resources, for the settings) and the asset graph.
+        gx_runner.start_worker()
+        settings = _settings(data, boundaries, out, rules, history)
         from assets.runner import run_list_years
         from pipeline.rules import load_ruleset
 
