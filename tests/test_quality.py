@@ -289,6 +289,41 @@ def test_output_columns_and_2014_rules():
     assert failed(validate_outputs(areas, None)) == {}
 
 
+def test_output_suite_follows_the_rule_set_in_use():
+    """A --rules file may change any parameter (METHOD.md § 8): the consistency checks of the
+    output follow the rule set the table was classified with, not the built-in ones."""
+    from dataclasses import replace
+
+    from pipeline.rules import load_ruleset
+
+    r21 = load_ruleset("2021")
+    areas = S.areas_table()
+    # min_residents 500: B3 (999 residents) must be eligible, and is once it says so
+    low = replace(r21, name="low", min_residents=500)
+    assert failed(validate_outputs(areas, None, low)) == {("areas_output", "eligible_iff_1000", 2024): ("error", 1, ("B3",))}
+    areas.loc[areas.area_id == "B3", ["eligible", "n_criteria", "region_mean_income"]] = [True, 0, 330000.0]
+    for c in ("crit_labour", "crit_conviction", "crit_education", "crit_income", "crit_nonwestern"):
+        areas.loc[areas.area_id == "B3", c] = False
+    assert failed(validate_outputs(areas, None, low)) == {}
+    assert [o.check for o in validate_outputs(areas, None, r21).errors] == ["eligible_iff_1000"]
+    # prevention without `excludes = ["vulnerable"]` (the law text's reading, ASSUMPTIONS.md)
+    areas = S.areas_table()
+    areas.loc[areas.area_id == "B1", "prevention"] = True
+    rules = dict(r21.list_rules)
+    rules["prevention"] = replace(rules["prevention"], excludes=())
+    assert failed(validate_outputs(areas, None, replace(r21, list_rules=rules))) == {}
+    assert [o.check for o in validate_outputs(areas, None, r21).errors] == ["prevention_not_vulnerable"]
+    # a copy of rule set 2014 under another name: no vulnerable list, all five criteria counted
+    r14 = replace(load_ruleset("2014"), name="2014b")
+    areas = S.areas_table()
+    areas["ruleset"] = "2014b"
+    areas.loc[areas.area_id == "B1", ["vulnerable", "n_criteria"]] = [False, 5]
+    assert failed(validate_outputs(areas, None, r14)) == {}
+    # without the rule set, a name that is not built in is checked by the rules of its list year
+    assert {o.check for o in validate_outputs(areas, None).errors} == {"parallel_within_vulnerable",
+                                                                        "n_criteria_matches_flags"}
+
+
 def test_list_counts_warning():
     prev = pd.concat([S.areas_table(Y - 1)] * 1, ignore_index=True)
     many = pd.DataFrame([S.areas_table(Y - 1).iloc[0]] * 40)

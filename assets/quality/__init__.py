@@ -183,6 +183,7 @@ def areas_quality(context: dg.AssetCheckExecutionContext, settings: Settings, wa
     from pipeline.quality import write_quality_report
     from pipeline.quality.store import load_result, save_result
     from pipeline.quality.validate import submit_list_year_inputs, submit_outputs
+    from pipeline.rules import ruleset_for
     from pipeline.warehouse import table_exists
 
     with warehouse.get_connection() as con:
@@ -193,7 +194,8 @@ def areas_quality(context: dg.AssetCheckExecutionContext, settings: Settings, wa
         pending = [submit_list_year_inputs(con, list_year)]
         if table_exists(con, "mart_areas"):
             areas = con.execute("select * from mart_areas where list_year = ?", [list_year]).df()
-            pending.append(submit_outputs(areas, _previous_areas(con, settings, list_year)))
+            pending.append(submit_outputs(areas, _previous_areas(con, settings, list_year),
+                                          ruleset_for(list_year, settings.rules, settings.requested_years)))
         # the suites run in the GX worker process meanwhile (when one runs)
         _prepare_documents(con, settings, list_year)
         merged = pending[0].result()

@@ -4,7 +4,8 @@ Public API (used by the CLI and the Dagster checks):
 
 - `validate_inputs(con, list_year) -> QualityResult`: register tables the year needs, coverage,
   boundaries, history.
-- `validate_outputs(areas, prev_areas) -> QualityResult`: the areas table of list year Y.
+- `validate_outputs(areas, prev_areas, rules=None) -> QualityResult`: the areas table of list year Y,
+  checked against the rule set it was classified with.
 - `write_quality_report(results, out_dir) -> None`: `out_dir/index.html` (self-contained,
   renders offline) and `out_dir/summary.json`.
 - `QualityResult.has_errors`, `QualityResult.error_line()`, `QualityResult.raise_for_errors()`.

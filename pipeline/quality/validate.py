@@ -16,7 +16,6 @@ from pipeline.contract import AREAS_COLUMNS
 LIST_FLAGS = ("vulnerable", "parallel", "transformation", "prevention")
 CRIT_FLAGS = ("crit_labour", "crit_conviction", "crit_education", "crit_income", "crit_nonwestern")
 BOOL_COLUMNS = (*CRIT_FLAGS, "eligible", *LIST_FLAGS, "combined_letting", "development_plan")
-MIN_RESIDENTS = 1000
 
 
 # register suites submitted as soon as their file was loaded: (table, year, sha256) -> outcomes
@@ -120,25 +119,58 @@ def _as_bool(s: pd.Series) -> pd.Series:
     return pd.Series([one(v) for v in s], index=s.index, dtype="boolean")
 
 
-def output_frame(areas: Any) -> pd.DataFrame:
-    """The areas table plus the consistency columns the `areas_output` suite checks."""
+def _ruleset_of(df: pd.DataFrame, rules: Any = None) -> Any:
+    """The rule set the areas table was classified with: `rules` when the caller knows it (the run
+    does: a `--rules` file may change any parameter), else the built-in one named in its
+    `ruleset` column, else the one in force for its list year (rule set 2021 when neither is known)."""
+    if rules is not None:
+        return rules
+    from pipeline.errors import InputError
+    from pipeline.rules import builtin_names, load_ruleset, ruleset_in_force
+
+    names = df["ruleset"].dropna().astype(str).unique().tolist() if "ruleset" in df.columns else []
+    if len(names) == 1 and names[0] in builtin_names():
+        return load_ruleset(names[0])
+    years = pd.to_numeric(df["list_year"], errors="coerce").dropna().unique() if "list_year" in df.columns else []
+    if len(years) == 1:
+        try:
+            return ruleset_in_force(int(years[0]))
+        except InputError:  # a year before every rule set: the latest rules below
+            pass
+    return load_ruleset("2021")
+
+
+def output_frame(areas: Any, rules: Any = None) -> pd.DataFrame:
+    """The areas table plus the consistency columns the `areas_output` suite checks, each derived
+    from the rule set (`rules`, a pipeline.rules.RuleSet; see `_ruleset_of` when None): its
+    `min_residents`, the lists its lists require or exclude, the criteria `n_criteria` counts. A
+    relation the rule set does not have is not checked (its column is true)."""
     df = _to_pandas(areas)
+    rules = _ruleset_of(df, rules)
     bools = {c: _as_bool(df[c]) for c in BOOL_COLUMNS if c in df.columns}
     n = len(df)
 
     def flag(c: str) -> pd.Series:
         return bools[c].fillna(False).astype(bool) if c in bools else pd.Series(False, index=df.index)
 
+    def relation(list_name: str, kind: str, other: str) -> bool:
+        rule = rules.list_rules.get(list_name)
+        return rule is not None and other in getattr(rule, kind)
+
     residents = pd.to_numeric(df["residents"], errors="coerce") if "residents" in df.columns else pd.Series([pd.NA] * n)
     eligible = flag("eligible")
-    ruleset = df["ruleset"].astype(str) if "ruleset" in df.columns else pd.Series([""] * n, index=df.index)
-    is_2014 = ruleset == "2014"
     derived = pd.DataFrame(index=df.index)
-    derived["eligible_matches_residents"] = (eligible == (residents >= MIN_RESIDENTS).fillna(False)) & residents.notna()
-    derived["parallel_within_vulnerable"] = ~flag("parallel") | flag("vulnerable") | is_2014
-    derived["transformation_within_parallel"] = ~flag("transformation") | flag("parallel")
-    derived["prevention_not_vulnerable"] = ~(flag("prevention") & flag("vulnerable"))
-    crit = sum(flag(c).astype(int) for c in CRIT_FLAGS[:4]) + flag("crit_nonwestern").astype(int) * is_2014.astype(int)
+    derived["eligible_matches_residents"] = ((eligible == (residents >= rules.min_residents).fillna(False))
+                                             & residents.notna())  # fmt: skip
+    derived["parallel_within_vulnerable"] = (~flag("parallel") | flag("vulnerable")
+                                             | (not relation("parallel", "requires", "vulnerable")))  # fmt: skip
+    derived["transformation_within_parallel"] = (~flag("transformation") | flag("parallel")
+                                                 | (not relation("transformation", "requires", "parallel")))  # fmt: skip
+    derived["prevention_not_vulnerable"] = (~(flag("prevention") & flag("vulnerable"))
+                                            | (not relation("prevention", "excludes", "vulnerable")))  # fmt: skip
+    crit = pd.Series(0, index=df.index)
+    for c in rules.n_criteria_of:
+        crit = crit + flag(f"crit_{c}").astype(int)
     n_crit = pd.to_numeric(df["n_criteria"], errors="coerce") if "n_criteria" in df.columns else pd.Series([pd.NA] * n)
     derived["n_criteria_matches_flags"] = ((eligible & n_crit.notna() & (n_crit == crit).fillna(False))
                                            | (~eligible & n_crit.isna()))
@@ -171,8 +203,9 @@ def list_counts_frame(areas: pd.DataFrame, prev: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame([row])
 
 
-def submit_outputs(areas: Any, prev_areas: Any = None) -> Pending:
-    """The `areas_output` suite on the areas table of list year Y (pandas or polars), and the
+def submit_outputs(areas: Any, prev_areas: Any = None, rules: Any = None) -> Pending:
+    """The `areas_output` suite on the areas table of list year Y (pandas or polars), checked
+    against the rule set it was classified with (`rules`; see `output_frame`), and the
     `list_counts` suite against last year's table when there is one, submitted."""
     df = _areas_columns(_to_pandas(areas))
     list_year = None
@@ -180,14 +213,15 @@ def submit_outputs(areas: Any, prev_areas: Any = None) -> Pending:
         ys = pd.to_numeric(df["list_year"], errors="coerce").dropna().unique()
         list_year = int(ys[0]) if len(ys) == 1 else None
     pending = Pending()
-    pending.add("areas_output", output_frame(df), year=list_year)
+    pending.add("areas_output", output_frame(df, rules), year=list_year)
     if prev_areas is not None:
         prev = _to_pandas(prev_areas)
         pending.add("list_counts", list_counts_frame(df, prev), year=list_year, list_year=list_year)
     return pending
 
 
-def validate_outputs(areas: Any, prev_areas: Any = None) -> QualityResult:
-    """The `areas_output` suite on the areas table of list year Y (pandas or polars), and the
+def validate_outputs(areas: Any, prev_areas: Any = None, rules: Any = None) -> QualityResult:
+    """The `areas_output` suite on the areas table of list year Y (pandas or polars), checked
+    against the rule set it was classified with (`rules`; see `output_frame`), and the
     `list_counts` suite against last year's table when there is one."""
-    return submit_outputs(areas, prev_areas).result()
+    return submit_outputs(areas, prev_areas, rules).result()
