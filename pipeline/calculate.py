@@ -56,9 +56,37 @@ def yearly_params(rules: RuleSet) -> dict[str, Any]:
         "conviction_min": clo,
         "conviction_max": chi,
         "outside_group": rules.socio13_outside_group,
+        "crime_key": rules.crime_key,
     }
     params["params_key"] = ";".join(f"{k}={v}" for k, v in params.items())
     return params
+
+
+def convicted_params(data_year: int, rules: RuleSet) -> dict[str, Any]:
+    """The parameters of int_convicted for data year t under `rules` (its crime key)."""
+    return {
+        "data_year": data_year,
+        "crime_key": rules.crime_key,
+        "relevant_laws": None if rules.relevant_laws is None else list(rules.relevant_laws),
+        "guilty_types": None if rules.guilty_decision_types is None else list(rules.guilty_decision_types),
+    }
+
+
+def _check_crime_codes(con: duckdb.DuckDBPyConnection, rules: RuleSet) -> None:
+    """The laws and decision types a rule set names are in the code lists (a typo would silently
+    count no one)."""
+    for names, sql, what, file in (
+        (rules.relevant_laws, "select law from ref_crime_laws", "codes.relevant_laws", "crime_laws.csv"),
+        (rules.guilty_decision_types, "select afg_afgtyp from ref_decision_types", "codes.guilty_decision_types",
+         "decision_types.csv"),
+    ):  # fmt: skip
+        if names is None:
+            continue
+        known = {r[0] for r in _fetch(con, sql, {})}
+        unknown = [x for x in names if x not in known]
+        if unknown:
+            raise InputError(f"invalid rule set: {what} has {unknown[0]!r}, which is not in the code list {file}",
+                             file=rules.source or rules.name)  # fmt: skip
 
 
 def list_params(rules: RuleSet) -> dict[str, Any]:
@@ -179,6 +207,17 @@ def kept_keys(con: duckdb.DuckDBPyConnection, table: str, inputs: list[tuple[str
     return [json.loads(r[0]) for r in rows]
 
 
+def _drop_convicted_without_crime_key(con: duckdb.DuckDBPyConnection) -> None:
+    """int_convicted of an earlier layout (one set of persons per year, no crime key) is derived
+    data: dropped, with its records, and computed again."""
+    cols = {r[0] for r in _fetch(con, "select column_name from information_schema.columns "
+                                      "where table_name = 'int_convicted'", {})}  # fmt: skip
+    if cols and "crime_key" not in cols:
+        con.execute("drop table int_convicted")
+        if table_exists(con, "meta_inputs"):
+            con.execute("delete from meta_inputs where table_name = 'int_convicted'")
+
+
 def convicted_inputs(data_year: int) -> list[tuple[str, int | None]]:
     return [("kraf", data_year), ("ref_crime_laws", None), ("ref_decision_types", None)]
 
@@ -200,8 +239,16 @@ def build_yearly_counts(con: duckdb.DuckDBPyConnection, data_year: int, rulesets
     """C1/C2 counts for data year t, for each distinct parameter set among `rulesets`."""
     # int_convicted and the national conviction counts do not depend on the boundaries
     t = data_year
-    run_sql_table_kept(con, "int_convicted", {"data_year": t}, {"data_year": t}, convicted_inputs(t))
-    n_convicted = _fetch(con, "select count(*) from int_convicted where data_year = $t", {"t": t})[0][0]
+    _drop_convicted_without_crime_key(con)
+    crime: dict[str, dict[str, Any]] = {}
+    for rules in rulesets:
+        _check_crime_codes(con, rules)
+        crime.setdefault(rules.crime_key, convicted_params(t, rules))
+    for key, params in sorted(crime.items()):
+        run_sql_table_kept(con, "int_convicted", {"data_year": t, "crime_key": key}, params, convicted_inputs(t))
+    first = rulesets[0].crime_key if rulesets else "reference"
+    n_convicted = _fetch(con, "select count(*) from int_convicted where data_year = $t and crime_key = $k",
+                         {"t": t, "k": first})[0][0] if crime else 0  # fmt: skip
     keys = {}
     for rules in rulesets:
         p = yearly_params(rules)
@@ -210,7 +257,8 @@ def build_yearly_counts(con: duckdb.DuckDBPyConnection, data_year: int, rulesets
     for key, p in sorted(keys.items()):
         params = {"data_year": t, **p}
         areas += run_sql_table(con, "int_yearly_counts", {"data_year": t, "params_key": key}, params)
-        nat_params = {k: params[k] for k in ("data_year", "params_key", "conviction_min", "conviction_max")}
+        nat_params = {k: params[k] for k in ("data_year", "params_key", "conviction_min", "conviction_max",
+                                             "crime_key")}  # fmt: skip
         run_sql_table_kept(con, "int_national_convictions", {"data_year": t, "params_key": key}, nat_params,
                            [("bef", t + 1), *convicted_inputs(t)], upstream=("int_convicted",))  # fmt: skip
     return {"convicted_persons": n_convicted, "parameter_sets": len(keys), "area_rows": areas}

@@ -99,6 +99,10 @@ class RuleSet:
     criteria: dict[str, Condition]
     n_criteria_of: tuple[str, ...]
     list_rules: dict[str, ListRule]
+    # C2's relevant laws (names in crime_laws.csv) and guilty decision types (afg_afgtyp codes in
+    # decision_types.csv); None: the code list's own `relevant` and `guilty` columns decide
+    relevant_laws: tuple[str, ...] | None = None
+    guilty_decision_types: tuple[int, ...] | None = None
     source: str = ""
     raw: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -134,7 +138,21 @@ class RuleSet:
             "criteria": {k: self.criteria[k].as_dict() for k in CRITERIA},
             "n_criteria_of": list(self.n_criteria_of),
             "list_rules": {k: v.as_dict() for k, v in sorted(self.list_rules.items())},
+            # only when the rule set sets them (otherwise the code lists decide, as before)
+            **({"relevant_laws": list(self.relevant_laws)} if self.relevant_laws is not None else {}),
+            **({"guilty_decision_types": list(self.guilty_decision_types)}
+               if self.guilty_decision_types is not None else {}),
         }
+
+    @property
+    def crime_key(self) -> str:
+        """Which decisions C2 counts: "reference" (the code lists' `relevant` and `guilty`
+        columns), or the rule set's own laws and decision types."""
+        if self.relevant_laws is None and self.guilty_decision_types is None:
+            return "reference"
+        laws = "reference" if self.relevant_laws is None else "|".join(self.relevant_laws)
+        types = "reference" if self.guilty_decision_types is None else "|".join(map(str, self.guilty_decision_types))
+        return f"laws={laws};types={types}"
 
 
 def _condition(spec: Any, criteria: dict[str, Condition], where: str) -> Condition:
@@ -197,6 +215,14 @@ def parse_ruleset(data: dict, source: str) -> RuleSet:
         valid_sources = codes.get("education_valid_sources", "danish_or_approved")
         if valid_sources not in ("danish_or_approved", "all"):
             raise ValueError("codes.education_valid_sources must be danish_or_approved or all")
+        laws = codes.get("relevant_laws")
+        if laws is not None and (not isinstance(laws, list) or not laws
+                                 or not all(isinstance(x, str) and x.strip() for x in laws)):  # fmt: skip
+            raise ValueError("codes.relevant_laws must be a non-empty list of law names (crime_laws.csv)")
+        types = codes.get("guilty_decision_types")
+        if types is not None and (not isinstance(types, list) or not types
+                                  or not all(isinstance(x, int) and not isinstance(x, bool) for x in types)):  # fmt: skip
+            raise ValueError("codes.guilty_decision_types must be a non-empty list of afg_afgtyp codes (whole numbers)")
         return RuleSet(
             name=str(data["name"]),
             in_force_from=int(data["in_force_from"]),
@@ -212,6 +238,8 @@ def parse_ruleset(data: dict, source: str) -> RuleSet:
             criteria=criteria,
             n_criteria_of=tuple(data.get("n_criteria", {}).get("of", CRITERIA[:4])),
             list_rules=list_rules,
+            relevant_laws=None if laws is None else tuple(sorted(set(laws))),
+            guilty_decision_types=None if types is None else tuple(sorted(set(types))),
             source=source,
             raw=data,
         )

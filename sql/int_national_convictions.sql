@@ -1,6 +1,6 @@
 -- int_national_convictions: the national share behind C2 for data year t: every person in
 -- bef_{t+1} (all of Denmark) in the conviction age band, and those of them convicted in year t.
--- Parameters: $data_year, $params_key, $conviction_min, $conviction_max.
+-- Parameters: $data_year, $params_key, $conviction_min, $conviction_max, $crime_key.
 with
 
 population as (
@@ -10,7 +10,7 @@ population as (
 ),
 
 convicted as (
-    select pnr from int_convicted where data_year = $data_year
+    select pnr from int_convicted where data_year = $data_year and crime_key = $crime_key
 ),
 
 final as (

@@ -3,7 +3,7 @@
 -- education in akm_t, and those with a guilty decision under a relevant law dated in year t.
 -- One set of rows per parameter key (age bands and code groups of the rule set).
 -- Parameters: $data_year, $params_key, $labour_min, $labour_max, $conviction_min,
--- $conviction_max, $outside_group.
+-- $conviction_max, $outside_group, $crime_key (the persons of int_convicted counted).
 with
 
 residents as (
@@ -25,7 +25,7 @@ outside_codes as (
 ),
 
 convicted as (
-    select distinct pnr from int_convicted where data_year = $data_year
+    select distinct pnr from int_convicted where data_year = $data_year and crime_key = $crime_key
 ),
 
 labour as (

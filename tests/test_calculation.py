@@ -12,6 +12,7 @@ from fractions import Fraction
 import duckdb
 import pytest
 
+from pipeline.calculate import yearly_params
 from pipeline.rules import RULES_DIR, parse_ruleset, ruleset_in_force
 from tests.builders import World, compute_year, row
 
@@ -156,6 +157,62 @@ def test_convictions_count_a_person_once_and_only_relevant_laws_and_guilty_decis
         "select conviction_pop, conviction_convicted from int_yearly_counts where data_year = 2020"
     ).fetchall() == [(7, 4)]
     assert con.execute("select count(*) from int_convicted where data_year = 2020").fetchall() == [(4,)]
+
+
+def _conviction_world(con) -> None:
+    w = World()
+    w.area("A")
+    p = {k: w.person(Y, 30, "A") for k in ("criminal", "drugs", "weapons", "fine", "waived", "acquitted")}
+    w.kraf(Y - 1, p["criminal"], "1100001")  # straffeloven, ubetinget frihedsstraf (type 1)
+    w.kraf(Y - 1, p["drugs"], "3100001")
+    w.kraf(Y - 1, p["weapons"], "3200001")
+    w.kraf(Y - 1, p["fine"], "1100001", afgtyp=3)  # bøde
+    w.kraf(Y - 1, p["waived"], "1100001", afgtyp=4)  # tiltalefrafald
+    w.kraf(Y - 1, p["acquitted"], "1100001", afgtyp=6)  # frifindelse
+    w.load(con)
+
+
+def _with_codes(**codes):
+    data = tomllib.loads((RULES_DIR / "2021.toml").read_text())
+    data["min_residents"] = 1
+    data["codes"] = {**data["codes"], **codes}
+    return parse_ruleset(data, "test:codes.toml")
+
+
+@pytest.mark.parametrize(
+    "codes, convicted",
+    [
+        ({}, 5),  # the code lists: three relevant laws, types 1-5 guilty
+        ({"relevant_laws": ["straffeloven"]}, 3),  # criminal, fine, waived
+        ({"guilty_decision_types": [1, 2, 3]}, 4),  # tiltalefrafald not counted
+        ({"relevant_laws": ["straffeloven", "våbenloven"], "guilty_decision_types": [1, 6]}, 3),  # criminal, weapons, acquitted
+    ],
+)
+def test_relevant_laws_and_guilty_decision_types_are_rule_set_parameters(con, codes, convicted):
+    """METHOD.md § 8: the relevant laws and the guilty decision types are parameters of a rule set;
+    the area's count and the national share use the same choice."""
+    _conviction_world(con)
+    rules = _with_codes(**codes)
+    compute_year(con, Y, rules)
+    assert con.execute("select conviction_pop, conviction_convicted from int_yearly_counts "
+                       "where data_year = 2020 and params_key = $k",
+                       {"k": yearly_params(rules)["params_key"]}).fetchall() == [(6, convicted)]  # fmt: skip
+    assert con.execute("select persons, convicted from int_national_convictions where data_year = 2020 "
+                       "and params_key = $k", {"k": yearly_params(rules)["params_key"]}).fetchall() == [(6, convicted)]  # fmt: skip
+    assert ("relevant_laws" in rules.parameters()) == ("relevant_laws" in codes)
+
+
+def test_a_rule_set_naming_an_unknown_law_or_decision_type_is_an_error(con):
+    from pipeline.errors import InputError
+
+    _conviction_world(con)
+    with pytest.raises(InputError, match=r"codes.relevant_laws has 'straffelov'.*crime_laws.csv") as e:
+        compute_year(con, Y, _with_codes(relevant_laws=["straffelov"]))
+    assert "test:codes.toml" in str(e.value)
+    with pytest.raises(InputError, match=r"codes.guilty_decision_types has 9.*decision_types.csv"):
+        compute_year(con, Y, _with_codes(guilty_decision_types=[1, 9]))
+    with pytest.raises(InputError, match="relevant_laws must be a non-empty list"):
+        _with_codes(relevant_laws="straffeloven")
 
 
 def test_conviction_criterion_at_exactly_three_times_the_national_share_is_met(con):
@@ -493,14 +550,17 @@ def test_boundary_independent_tables_are_kept_only_while_their_input_files_are_u
                     [table, Y - 1 if table == "kraf" else None, f"sha-{table}"])
     t = Y - 1
 
+    keys = {"data_year": t, "crime_key": "reference"}
+    params = calculate.convicted_params(t, ruleset_in_force(Y))
+
     def run() -> bool:
-        return run_sql_table_kept(con, "int_convicted", {"data_year": t}, {"data_year": t}, convicted_inputs(t))
+        return run_sql_table_kept(con, "int_convicted", keys, params, convicted_inputs(t))
 
     def convicted() -> int:
         return con.execute("select count(*) from int_convicted where data_year = $t", {"t": t}).fetchall()[0][0]
 
     assert run() is False and convicted() == 1  # computed
-    assert kept_keys(con, "int_convicted", convicted_inputs(t)) == [{"data_year": t}]
+    assert kept_keys(con, "int_convicted", convicted_inputs(t)) == [keys]
     con.execute("delete from int_convicted")
     assert run() is False and convicted() == 1  # rows missing: recomputed
     con.execute("delete from stg_kraf")  # (only meta_ingest says which file is loaded)
@@ -537,7 +597,9 @@ def test_a_meta_inputs_table_of_an_earlier_layout_is_replaced(con):
         con.execute("insert into meta_ingest values (?, ?, 'test', ?, 1, null)",
                     [table, Y - 1 if table == "kraf" else None, f"sha-{table}"])
     con.execute("create table meta_inputs (table_name varchar, keys varchar, inputs varchar, rows bigint)")
-    args = ("int_convicted", {"data_year": Y - 1}, {"data_year": Y - 1},
+    from pipeline.calculate import convicted_params
+
+    args = ("int_convicted", {"data_year": Y - 1, "crime_key": "reference"}, convicted_params(Y - 1, ruleset_in_force(Y)),
             [("kraf", Y - 1), ("ref_crime_laws", None), ("ref_decision_types", None)])
     assert run_sql_table_kept(con, *args) is False
     assert run_sql_table_kept(con, *args) is True
