@@ -41,7 +41,55 @@ def fail(exc: BaseException) -> None:
     sys.exit(EXIT_ERROR)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class OneLineUsageError(click.UsageError):
+    """A usage error shown as one line, in the style of `fail`:
+    `boliglister: error: MESSAGE (see boliglister CMD --help)`. Exit code 2 (click's)."""
+
+    def show(self, file=None) -> None:
+        click.echo(f"boliglister: error: {self.format_message()} (see {_help_command(self.ctx)})",
+                   file=file, err=file is None)  # fmt: skip
+
+
+def _help_command(ctx: click.Context | None) -> str:
+    """`boliglister [SUBCOMMAND] --help` for the context of a usage error, whatever name the
+    program was started by (`python -m assets.cli`, the console script, CliRunner's)."""
+    names = []
+    while ctx is not None and ctx.parent is not None:
+        names.append(ctx.info_name or "")
+        ctx = ctx.parent
+    return " ".join(["boliglister", *reversed(names), "--help"])
+
+
+def _one_line(exc: click.UsageError) -> click.UsageError:
+    if isinstance(exc, (OneLineUsageError, click.exceptions.NoArgsIsHelpError)):
+        return exc  # already one line; or the help asked for by giving no arguments
+    return OneLineUsageError(exc.format_message(), exc.ctx)
+
+
+class Group(click.Group):
+    """The command group whose usage errors (bad or missing options and arguments, unknown
+    commands, and the commands' own UsageErrors) are one line each, like every other error."""
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as exc:
+            new = _one_line(exc)
+            if new is exc:
+                raise
+            raise new from None
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            new = _one_line(exc)
+            if new is exc:
+                raise
+            raise new from None
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="boliglister")
 @click.option("--debug", is_flag=True, help="Show the full traceback of an error.")
 def main(debug: bool) -> None:

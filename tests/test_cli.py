@@ -311,3 +311,62 @@ def test_consecutive_years():
     assert _consecutive({2016, 2013, 2014, 2015, 2018, 2020, 2019}) == [(2013, 2016), (2018, 2020)]
     assert _consecutive({2024}) == [(2024, 2024)]
     assert _consecutive(set()) == []
+
+
+# ---------------------------------------------------------------- usage errors: one line, exit 2
+
+USAGE_ERRORS = [
+    (["run", "--year", "2024", "--history", "foo"],
+     "boliglister: error: Invalid value for '--history': 'foo' is not one of 'official', 'recompute'. "
+     "(see boliglister run --help)"),
+    (["run"], "boliglister: error: give exactly one of --year Y or --years A-B (see boliglister run --help)"),
+    (["run", "--year", "2024", "--years", "2020-2021"],
+     "boliglister: error: give exactly one of --year Y or --years A-B (see boliglister run --help)"),
+    (["run", "--year", "2024", "--nope"],
+     "boliglister: error: No such option '--nope'. (see boliglister run --help)"),
+    (["--nope"], "boliglister: error: No such option '--nope'. (see boliglister --help)"),
+    (["compare"], "boliglister: error: Missing argument 'OUT_A'. (see boliglister compare --help)"),
+    (["nope"], "boliglister: error: No such command 'nope'. (see boliglister --help)"),
+    (["run", "--years", "2020-2019"],
+     "boliglister: error: Invalid value: '2020-2019': the range ends before it starts (see boliglister run --help)"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("args", "line"), USAGE_ERRORS, ids=lambda a: " ".join(a) if isinstance(a, list) else "")
+def test_usage_error_is_one_line_and_exit_2(args, line):
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    assert result.stderr == line + "\n"
+    assert result.stdout == ""
+
+
+def test_usage_errors_in_the_console_process():
+    """The same lines from `python -m assets.cli` (entry: standalone mode, then os._exit with the
+    command's code)."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    for args, line in USAGE_ERRORS[:4]:
+        proc = subprocess.run([sys.executable, "-m", "assets.cli", *args], capture_output=True, text=True,
+                              cwd=root, timeout=120)  # fmt: skip
+        assert (proc.returncode, proc.stderr, proc.stdout) == (2, line + "\n", ""), args
+    for args in (["--help"], ["run", "--help"], ["--version"]):
+        proc = subprocess.run([sys.executable, "-m", "assets.cli", *args], capture_output=True, text=True,
+                              cwd=root, timeout=120)  # fmt: skip
+        assert proc.returncode == 0 and proc.stderr == "" and proc.stdout, args
+
+
+@pytest.mark.parametrize("args", [["--help"], ["-h"], ["run", "--help"], ["compare", "--help"]])
+def test_help_still_exits_0(args):
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0
+    assert result.stdout.startswith("Usage: ") and "--help" in result.stdout
+    assert result.stderr == ""
+
+
+def test_version_still_exits_0():
+    from pipeline import __version__
+
+    result = CliRunner().invoke(main, ["--version"])
+    assert (result.exit_code, result.stdout) == (0, f"boliglister, version {__version__}\n")
