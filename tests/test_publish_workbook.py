@@ -6,6 +6,8 @@ Fixture facts used below (tests/fixtures/publish/, values chosen by hand):
   parallel   2020 {A01,A02,A03}     -> 2021 {A01,A02,A07}:     A07 new, A03 left (criteria)
   transformation {A01} both years; prevention 2021 {A04} (new list: new)
 A04's conviction ratio is exactly 2.0 (prevention: >= 2, met) and nonwestern 0.35 (> 0.30, met).
+Under rule sets 2018 and 2021 the conviction share (percent) is shown just before its multiple of
+the national share (the value the threshold is applied to), e.g. A01 2021: 0.04224 and 3.2.
 2015 vs 2014 (rule set 2014): ghetto list {B01,B02} -> {B01}; combined letting {B01,B03} both.
 """
 
@@ -25,7 +27,7 @@ from pipeline.publish.workbook import NO_PREV, SHEET_LEFT, sheet_name
 F = Path(__file__).parent / "fixtures" / "publish"
 HEAD = [
     "Kommune", "Boligområde", "Beboere", "Andel uden for arbejdsmarked og uddannelse",
-    "Dømte (gange landsgennemsnit)", "Andel kun grundskole",
+    "Dømte (andel)", "Dømte (gange landsgennemsnit)", "Andel kun grundskole",
     "Gennemsnitlig bruttoindkomst i pct. af regionen", "Andel ikke-vestlige",
     "Opfyldte kriterier", "Ny på listen",
 ]
@@ -62,10 +64,10 @@ def test_parallel_sheet_cells(wb2021):
     got = rows(wb2021["Parallelsamfund"])
     assert got == [
         (*HEAD, "År på listen", "Område-id"),
-        ("Aalborg", "Ny Vest", 3000, 0.45, 3.5, 0.7, 0.5, 0.55, ALL5, "Ja", 1, "A07"),
-        ("Aarhus", "Gellerupparken", 5437, 0.39, 2.5, 0.62, 0.48, 0.79,
+        ("Aalborg", "Ny Vest", 3000, 0.45, 0.0462, 3.5, 0.7, 0.5, 0.55, ALL5, "Ja", 1, "A07"),
+        ("Aarhus", "Gellerupparken", 5437, 0.39, 0.033, 2.5, 0.62, 0.48, 0.79,
          "grundskole, indkomst, ikke-vestlige", "Nej", 3, "A02"),
-        ("København", "Mjølnerparken", 1766, 0.43, 3.2, 0.65, 0.5, 0.82, ALL5, "Nej", 10, "A01"),
+        ("København", "Mjølnerparken", 1766, 0.43, 0.04224, 3.2, 0.65, 0.5, 0.82, ALL5, "Nej", 10, "A01"),
     ]
 
 
@@ -73,21 +75,37 @@ def test_number_formats_header_and_widths(wb2021):
     ws = wb2021["Udsatte boligområder"]
     assert ws["C2"].number_format == "#,##0"
     assert ws["D2"].number_format == "0.0%"  # labour share: percent, one decimal
-    assert ws["E2"].number_format == "0.00"  # conviction: multiple of the national share
-    assert ws["G2"].number_format == "0.0%"  # income as percent of the region
+    assert ws["E2"].number_format == "0.0%"  # conviction share: percent, one decimal
+    assert ws["F2"].number_format == "0.00"  # conviction: multiple of the national share
+    assert ws["H2"].number_format == "0.0%"  # income as percent of the region
     assert ws["A1"].font.b and ws["A1"].alignment.wrap_text
     assert ws.freeze_panes == "A2"
-    assert ws.auto_filter.ref == "A1:K5"
+    assert ws.auto_filter.ref == "A1:L5"
     assert ws.column_dimensions["B"].width > 10
     # vulnerable has no "years on the list" column
     assert [c.value for c in ws[1]] == [*HEAD, "Område-id"]
     assert [ws.cell(r, 2).value for r in range(2, 6)] == ["Ny Vest", "Gellerupparken", "Mjølnerparken", "Vollsmose"]
-    assert [ws.cell(r, 10).value for r in range(2, 6)] == ["Ja", "Nej", "Nej", "Nej"]
+    assert [ws.cell(r, 11).value for r in range(2, 6)] == ["Ja", "Nej", "Nej", "Nej"]
+
+
+def test_conviction_share_shown_as_percent_beside_the_multiple(wb2021):
+    """METHOD.md § 7: the criterion values as percentages to one decimal. The conviction criterion
+    of rule sets 2018/2021 is judged on the multiple of the national share; the share itself is
+    shown too, as a percentage, just before the multiple."""
+    for name in ("Udsatte boligområder", "Parallelsamfund", "Forebyggelsesområder"):
+        ws = wb2021[name]
+        assert (ws["E1"].value, ws["F1"].value) == ("Dømte (andel)", "Dømte (gange landsgennemsnit)"), name
+    ws = wb2021["Udsatte boligområder"]
+    assert ws["B4"].value == "Mjølnerparken"
+    assert (ws["E4"].value, ws["E4"].number_format) == (0.04224, "0.0%")  # shown 4.2 %
+    assert (ws["F4"].value, ws["F4"].number_format) == (3.2, "0.00")
+    left = wb2021[SHEET_LEFT]
+    assert (left["F1"].value, left["F3"].value, left["F3"].number_format) == ("Dømte (andel)", 0.02772, "0.0%")
 
 
 def test_prevention_sheet_uses_prevention_thresholds(wb2021):
     got = rows(wb2021["Forebyggelsesområder"])
-    assert got[1] == ("Aalborg", "Skovparken", 1200, 0.32, 2, 0.55, 0.6, 0.35,
+    assert got[1] == ("Aalborg", "Skovparken", 1200, 0.32, 0.0264, 2, 0.55, 0.6, 0.35,
                       "arbejdsmarked, dømte, indkomst, ikke-vestlige", "Ja", "A04")
     assert len(got) == 2
 
@@ -95,16 +113,16 @@ def test_prevention_sheet_uses_prevention_thresholds(wb2021):
 def test_transformation_sheet(wb2021):
     got = rows(wb2021["Omdannelsesområder"])
     assert [r[1] for r in got[1:]] == ["Mjølnerparken"]
-    assert got[1][9:] == ("Nej", 10, "A01")
+    assert got[1][10:] == ("Nej", 10, "A01")
 
 
 def test_departures_sheet(wb2021):
     got = rows(wb2021[SHEET_LEFT])
-    assert got[0] == ("Liste", "Kommune", "Boligområde", "Beboere", *HEAD[3:8], "Opfyldte kriterier", "Årsag", "Område-id")
+    assert got[0] == ("Liste", "Kommune", "Boligområde", "Beboere", *HEAD[3:9], "Opfyldte kriterier", "Årsag", "Område-id")
     assert got[1:] == [
-        ("Udsatte boligområder", "København", "Lille Område", 800, None, None, None, None, None, None,
+        ("Udsatte boligområder", "København", "Lille Område", 800, None, None, None, None, None, None, None,
          "Under 1.000 beboere", "A05"),
-        ("Parallelsamfund", "Odense", "Vollsmose", 7000, 0.41, 2.1, 0.59, 0.52, 0.45,
+        ("Parallelsamfund", "Odense", "Vollsmose", 7000, 0.41, 0.02772, 2.1, 0.59, 0.52, 0.45,
          "arbejdsmarked, indkomst", "Opfylder ikke længere kriterierne", "A03"),
     ]
 
@@ -134,7 +152,7 @@ def test_rule_set_2014_with_previous_year(tmp_path):
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames == ["Ghettoområder", "Kombineret udlejning", SHEET_LEFT, "Matrikler", "Forklaring"]
     ghetto = rows(wb["Ghettoområder"])
-    assert ghetto[0][4] == "Dømte (andel)"
+    assert ghetto[0][4:6] == ("Dømte (andel)", "Andel kun grundskole")  # 2014: the share only
     assert ghetto[1:] == [("København", "Tingbjerg", 6000, 0.45, 0.03, 0.55, 0.5, 0.6, ALL5, "Nej", 6, "B01")]
     assert wb["Ghettoområder"]["E2"].number_format == "0.0%"
     combined = rows(wb["Kombineret udlejning"])
@@ -154,7 +172,9 @@ def test_rule_set_2018_without_previous_year(tmp_path):
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames[:4] == ["Udsatte boligområder", "Ghettoområder", "Hårde ghettoområder", "Kombineret udlejning"]
     hard = rows(wb["Hårde ghettoområder"])
-    assert [(r[1], r[9], r[10]) for r in hard[1:]] == [("Mjølnerparken", None, 9)]  # new: unknown
+    assert hard[0][4:6] == ("Dømte (andel)", "Dømte (gange landsgennemsnit)")
+    assert [(r[1], r[4], r[5], r[10], r[11]) for r in hard[1:]] == [("Mjølnerparken", 0.04356, 3.3, None, 9)]  # new: unknown
+    assert wb["Hårde ghettoområder"]["E2"].number_format == "0.0%"
     assert [r[1] for r in rows(wb["Kombineret udlejning"])[1:]] == [
         "Gellerupparken", "Lille Område", "Mjølnerparken", "Vollsmose"]
     assert rows(wb[SHEET_LEFT])[1][0] == NO_PREV
@@ -226,7 +246,7 @@ def test_custom_rule_set_shows_its_own_thresholds(tmp_path):
     path = tmp_path / "lists.xlsx"
     write_workbook(path, areas(2021), areas(2020), parcels(), 2021, "my_rules.toml", parameters=params)
     got = rows(openpyxl.load_workbook(path)["Forebyggelsesområder"])
-    assert got[1][8] == "dømte, indkomst, ikke-vestlige"
+    assert got[1][9] == "dømte, indkomst, ikke-vestlige"
     shown = {c.key: (c.op, c.value) for c in criteria_for("my_rules.toml", 2021, "vulnerable", params)}
     assert shown["education"] == (">", 0.5) and shown["labour"] == (">", 0.4)
     assert {c.key: c.value for c in criteria_for("my_rules.toml", 2021, "prevention", params)}["labour"] == 0.35

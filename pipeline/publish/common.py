@@ -120,6 +120,30 @@ def _criterion(condition: dict) -> Criterion:
     return Criterion(key, condition["metric"], _HEADINGS[key], "pct", condition["op"], float(condition["value"]))
 
 
+@dataclass(frozen=True)
+class ShownColumn:
+    """A column of a published table of criterion values (workbook sheets, report tables)."""
+
+    key: str  # the criterion (labour, conviction, ...)
+    column: str  # the areas.csv column shown
+    heading: str
+    kind: str  # "pct" or "ratio"
+    threshold: str  # the threshold as text; "" for a column the threshold is not applied to
+
+
+def shown_columns(crits: tuple[Criterion, ...]) -> tuple[ShownColumn, ...]:
+    """The columns that show `crits` (METHOD.md § 7: the criterion values, percentages to one
+    decimal): one per criterion, except that a conviction criterion judged on the multiple of
+    the national share (rule sets 2018, 2021) also shows the share itself as a percentage,
+    just before the multiple the threshold is applied to."""
+    cols: list[ShownColumn] = []
+    for c in crits:
+        if c.kind == "ratio" and c.key == "conviction":
+            cols.append(ShownColumn(c.key, "conviction_share", H_CONV_SHARE, "pct", ""))
+        cols.append(ShownColumn(c.key, c.column, c.heading, c.kind, c.threshold_text()))
+    return tuple(cols)
+
+
 def criteria_from_parameters(parameters: dict, list_key: str) -> tuple[Criterion, ...]:
     """The criteria of a list as the rule set used defines them (`national.json`'s `parameters`):
     the main criteria (the crit_* columns) for every list but prevention, which has its own

@@ -30,6 +30,7 @@ from pipeline.publish.common import (
     on_list,
     region_names,
     ruleset_in_force,
+    shown_columns,
 )
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -115,21 +116,21 @@ def write_report(
     # --- the lists as tables
     tables = []
     for key, danish in lists:
-        crits = criteria_for(ruleset, list_year, key, parameters)
+        shown = shown_columns(criteria_for(ruleset, list_year, key, parameters))
         trs = []
         for r in sorted((r for r in rows_all if r[key]), key=order):
             met = set(met_criteria(r, ruleset, list_year, key, parameters))
             trs.append({
                 "kom": kom(r), "name": r["area_name"], "residents": fmt_int(r["residents"]),
-                "cells": [{"text": _value_text(c, r[c.column]), "met": c.key in met} for c in crits],
+                "cells": [{"text": _value_text(c, r[c.column]), "met": c.key in met} for c in shown],
                 "met": met_text([k for k in CRITERIA if k in met]),
                 "new": None if prev_members is None else r["area_id"] not in prev_members[key],
                 "years": r["years_on_parallel_list"] if key in ("parallel", "transformation") else None,
             })
         tables.append({
             "key": key, "name": danish, "rows": trs,
-            "headings": [c.heading for c in crits],
-            "thresholds": [c.threshold_text() for c in crits],
+            "headings": [c.heading for c in shown],
+            "thresholds": [c.threshold for c in shown],
             "with_years": key in ("parallel", "transformation"),
         })
 

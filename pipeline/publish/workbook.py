@@ -17,7 +17,7 @@ import polars as pl
 import xlsxwriter
 
 from pipeline.publish.common import (
-    Criterion,
+    ShownColumn,
     base_ruleset,
     criteria_for,
     departure_reason,
@@ -27,6 +27,7 @@ from pipeline.publish.common import (
     municipality_names,
     normalise_areas,
     on_list,
+    shown_columns,
 )
 
 SHEET_LEFT = "Udgået siden sidste år"
@@ -111,8 +112,8 @@ def _words(heading: str) -> list[str]:
     return heading.split() or [""]
 
 
-def _criterion_columns(crits: tuple[Criterion, ...]) -> list[tuple[str, str]]:
-    return [(c.heading, c.kind) for c in crits]
+def _criterion_columns(shown: tuple[ShownColumn, ...]) -> list[tuple[str, str]]:
+    return [(c.heading, c.kind) for c in shown]
 
 
 def write_workbook(
@@ -168,7 +169,8 @@ def write_workbook(
     # --- one sheet per list
     for key, danish in lists:
         crits = criteria_for(ruleset, list_year, key, parameters)
-        cols = [(H_KOM, "text"), (H_AREA, "text"), (H_RES, "int"), *_criterion_columns(crits),
+        shown = shown_columns(crits)
+        cols = [(H_KOM, "text"), (H_AREA, "text"), (H_RES, "int"), *_criterion_columns(shown),
                 (H_MET, "text"), (H_NEW, "text")]
         with_years = key in ("parallel", "transformation")
         if with_years:
@@ -178,7 +180,7 @@ def write_workbook(
         for r in _sorted_rows(areas.filter(pl.col(key)), names):
             new = None if prev_members is None else ("Ja" if r["area_id"] not in prev_members[key] else "Nej")
             values = [names.get(r["kom"], str(r["kom"])), r["area_name"], r["residents"],
-                      *[r[c.column] for c in crits],
+                      *[r[c.column] for c in shown],
                       met_text(met_criteria(r, ruleset, list_year, key, parameters)), new]
             if with_years:
                 values.append(r["years_on_parallel_list"])
@@ -190,8 +192,9 @@ def write_workbook(
 
     # --- areas that left each list since last year
     main = criteria_for(ruleset, list_year, "vulnerable", parameters)
+    main_shown = shown_columns(main)
     cols = [(H_LIST, "text"), (H_KOM, "text"), (H_AREA, "text"), (H_RES, "int"),
-            *_criterion_columns(main), (H_MET, "text"), (H_REASON, "text"), (H_ID, "text")]
+            *_criterion_columns(main_shown), (H_MET, "text"), (H_REASON, "text"), (H_ID, "text")]
     sheet = _Sheet(wb, SHEET_LEFT, fmt, cols)
     if prev is None:
         sheet.note(NO_PREV)
@@ -204,12 +207,12 @@ def write_workbook(
                 r = current.get(p["area_id"])
                 if r is None:
                     sheet.add([danish, names.get(p["kom"], str(p["kom"])), p["area_name"], None,
-                               *[None for _ in main], None, departure_reason(key, None), p["area_id"]])
+                               *[None for _ in main_shown], None, departure_reason(key, None), p["area_id"]])
                     continue
                 reason = departure_reason(key, r)
                 met = met_text(met_criteria(r, ruleset, list_year, key, parameters)) if r["eligible"] else None
                 sheet.add([danish, names.get(r["kom"], str(r["kom"])), r["area_name"], r["residents"],
-                           *[r[c.column] for c in main], met, reason, r["area_id"]])
+                           *[r[c.column] for c in main_shown], met, reason, r["area_id"]])
         if sheet.row == 1:
             sheet.note(NONE_LEFT)
     sheet.finish()
@@ -275,7 +278,8 @@ def write_workbook(
         "Procenter vises med én decimal. Om et kriterium er opfyldt, er afgjort på de eksakte tal, ikke på den viste værdi.",
         "Indkomst: områdets gennemsnitlige bruttoindkomst i procent af regionens (15-64-årige, ekskl. studerende).",
         "Dømte: andel dømte 18+ år (gennemsnit af to år)"
-        + (" i forhold til landsgennemsnittet." if base != "2014" else "."),
+        + (", og samme andel i forhold til landsgennemsnittet (tærsklen gælder forholdet)."
+           if base != "2014" else "."),
         f"Ny på listen: området var ikke på samme liste i {list_year - 1}.",
         "År på listen: antal år i træk på ghetto-/parallelsamfundslisten.",
     ]
