@@ -639,6 +639,37 @@ def stored_areas(con: duckdb.DuckDBPyConnection, list_year: int) -> pl.DataFrame
     return con.sql("select * from mart_areas where list_year = $y order by area_id", params={"y": list_year}).pl()
 
 
+def previous_lists(con: duckdb.DuckDBPyConnection, list_year: int) -> tuple[pl.DataFrame | None, tuple[str, ...] | None]:
+    """Last year's lists to compare list year Y with (new/continuing marks, the areas that left),
+    as Y's history took that year (meta_areas.history_sources), and the lists they know (None: all).
+    A computed year: its mart_areas, if computed with the boundaries in use. A year from the history
+    file: its parallel rows, and its transformation rows when it has any; the file holds no other
+    list. Area ids not in the boundaries in use are left out, as in the history."""
+    prev_year = list_year - 1
+    try:
+        rows = con.execute("select history_sources from meta_areas where list_year = $y", {"y": list_year}).fetchall()
+    except duckdb.CatalogException:
+        rows = []
+    sources = json.loads(rows[0][0]) if rows and rows[0][0] else {}
+    if sources.get(str(prev_year)) != "file":
+        return stored_areas(con, prev_year), None
+    hist = con.execute("select area_id, list_year, list from stg_history where list_year = $y", {"y": prev_year}).fetchall()
+    boundaries = con.sql("select area_id, area_name, kom from stg_areas order by area_id").pl()
+    statuses, _ = file_statuses(hist, set(boundaries["area_id"].to_list()))
+    status = statuses.get(prev_year)
+    if status is None:
+        return None, None
+    members = set(status.parallel) | set(status.transformation or ())
+    known = ("parallel",) + (("transformation",) if status.transformation is not None else ())
+    prev = boundaries.filter(pl.col("area_id").is_in(sorted(members))).with_columns(
+        pl.lit(prev_year, pl.Int32).alias("list_year"),
+        pl.col("area_id").is_in(sorted(status.parallel)).alias("parallel"),
+        (pl.col("area_id").is_in(sorted(status.transformation)) if status.transformation is not None
+         else pl.lit(None, pl.Boolean)).alias("transformation"),
+    )  # fmt: skip
+    return prev, known
+
+
 def list_counts_over_years(con: duckdb.DuckDBPyConnection, up_to: int) -> pl.DataFrame:
     """Number of areas on each list per list year (years computed with the boundaries in use)."""
     version = boundary_version(con)

@@ -346,6 +346,14 @@ def normalise_areas(areas: pl.DataFrame) -> pl.DataFrame:
     return areas.select(exprs)
 
 
+def partial_prev_note(list_year: int, known: list[str]) -> str:
+    """The note when last year's lists come from the history file, which holds only some lists
+    (`known`: their Danish names): the others are not compared with last year."""
+    names = " og ".join(n.lower() for n in known) if known else "ingen af listerne"
+    return (f"Listerne for {list_year - 1} er taget fra historikfilen, som kun har {names}: "
+            "de øvrige lister sammenlignes ikke med sidste år.")
+
+
 def on_list(areas: pl.DataFrame, key: str) -> set[str]:
     return set(areas.filter(pl.col(key).fill_null(False))["area_id"].to_list())
 

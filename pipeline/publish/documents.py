@@ -38,10 +38,11 @@ class DocumentInputs:
     counts: pl.DataFrame
     national: dict
     parcels: pl.DataFrame
+    prev_lists: tuple[str, ...] | None = None  # the lists `prev` knows (None: all)
 
     def digest(self) -> str:
         h = hashlib.sha256()
-        h.update(f"{self.list_year}\0{self.ruleset}\0".encode())
+        h.update(f"{self.list_year}\0{self.ruleset}\0{self.prev_lists}\0".encode())
         for frame in (self.areas, self.prev, self.counts, self.parcels):
             h.update(b"\0none\0" if frame is None else frame.write_csv().encode() + b"\0")
         h.update(json.dumps(self.national, sort_keys=True, default=str).encode())
@@ -57,11 +58,13 @@ def read_inputs(con: duckdb.DuckDBPyConnection, list_year: int) -> DocumentInput
     if areas is None:
         return None
     national = calculate.national_of(con, list_year)
+    prev, prev_lists = calculate.previous_lists(con, list_year)
     return DocumentInputs(
         list_year=list_year,
         ruleset=national["ruleset"],
         areas=areas,
-        prev=calculate.stored_areas(con, list_year - 1),
+        prev=prev,
+        prev_lists=prev_lists,
         counts=calculate.list_counts_over_years(con, list_year),
         national=national,
         parcels=con.sql("select area_id, ejerlavskode, matrikelnr from stg_parcels order by all").pl(),
@@ -84,10 +87,12 @@ def render(inputs: DocumentInputs, folder: Path, *, beside: bool = True) -> None
 
     i = inputs
     workbook = (Path(folder) / "lists.xlsx", i.areas, i.prev, i.parcels, i.list_year, i.ruleset)
-    pending = gx_runner.submit(_write_workbook, *workbook, parameters=i.national["parameters"]) if beside else None
-    write_report(Path(folder) / "report.html", i.areas, i.prev, i.counts, i.national, i.list_year, i.ruleset)
+    kw = {"parameters": i.national["parameters"], "prev_lists": i.prev_lists}
+    pending = gx_runner.submit(_write_workbook, *workbook, **kw) if beside else None
+    write_report(Path(folder) / "report.html", i.areas, i.prev, i.counts, i.national, i.list_year, i.ruleset,
+                 prev_lists=i.prev_lists)  # fmt: skip
     if pending is None:
-        _write_workbook(*workbook, parameters=i.national["parameters"])
+        _write_workbook(*workbook, **kw)
     else:
         pending.result()
 

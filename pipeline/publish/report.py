@@ -12,6 +12,7 @@ import polars as pl
 
 from pipeline.publish import charts
 from pipeline.publish.common import (
+    partial_prev_note,
     CRITERIA,
     LIST_KEYS,
     LIST_LABELS_ALL_YEARS,
@@ -88,8 +89,10 @@ def write_report(
     ruleset: str,
     *,
     municipalities: pl.DataFrame | None = None,
+    prev_lists: tuple[str, ...] | None = None,
 ) -> None:
-    """Write `report.html` for list year `list_year`. Only aggregates of areas appear."""
+    """Write `report.html` for list year `list_year`. Only aggregates of areas appear.
+    `prev_lists`: the lists `prev_areas` knows (None: all), as in write_workbook."""
     path = Path(path)
     areas = normalise_areas(areas)
     prev = normalise_areas(prev_areas) if prev_areas is not None else None
@@ -111,7 +114,8 @@ def write_report(
 
     rows_all = areas.to_dicts()
     current = {r["area_id"]: r for r in rows_all}
-    prev_members = {k: on_list(prev, k) for k, _ in lists} if prev is not None else None
+    prev_members = ({k: on_list(prev, k) for k, _ in lists if prev_lists is None or k in prev_lists}
+                    if prev is not None else None)  # fmt: skip
 
     # --- the lists as tables
     tables = []
@@ -124,7 +128,7 @@ def write_report(
                 "kom": kom(r), "name": r["area_name"], "residents": fmt_int(r["residents"]),
                 "cells": [{"text": _value_text(c, r[c.column]), "met": c.key in met} for c in shown],
                 "met": met_text([k for k in CRITERIA if k in met]),
-                "new": None if prev_members is None else r["area_id"] not in prev_members[key],
+                "new": None if prev_members is None or key not in prev_members else r["area_id"] not in prev_members[key],
                 "years": r["years_on_parallel_list"] if key in ("parallel", "transformation") else None,
             })
         tables.append({
@@ -138,6 +142,8 @@ def write_report(
     moves, move_lists = [], []
     if prev is not None:
         for key, danish in lists:
+            if key not in prev_members:
+                continue
             now = on_list(areas, key)
             before = prev_members[key]
             new = sorted((current[a] for a in now - before), key=order)
@@ -192,8 +198,8 @@ def write_report(
         ruleset=ruleset,
         base=base,
         summary=[{"name": d, "n": len(on_list(areas, k)),
-                  "new": None if not moves else next(m[3] for m in moves if m[0] == k),
-                  "left": None if not moves else next(m[4] for m in moves if m[0] == k)} for k, d in lists],
+                  "new": next((m[3] for m in moves if m[0] == k), None),
+                  "left": next((m[4] for m in moves if m[0] == k), None)} for k, d in lists],
         eligible=int(areas["eligible"].sum()),
         n_areas=areas.height,
         tables=tables,
@@ -203,6 +209,8 @@ def write_report(
         moves_svg=moves_svg,
         move_lists=move_lists,
         has_prev=prev is not None,
+        partial_prev=(partial_prev_note(list_year, [d for k, d in lists if k in prev_members])
+                      if prev_members is not None and len(prev_members) < len(lists) else None),
         national=nat_rows,
         conviction_relative=base != "2014",
         has_prevention=has_prev_list,

@@ -17,6 +17,7 @@ import polars as pl
 import xlsxwriter
 
 from pipeline.publish.common import (
+    partial_prev_note,
     ShownColumn,
     base_ruleset,
     criteria_for,
@@ -126,6 +127,7 @@ def write_workbook(
     *,
     municipalities: pl.DataFrame | None = None,
     parameters: dict | None = None,
+    prev_lists: tuple[str, ...] | None = None,
 ) -> None:
     """Write the publication workbook for list year `list_year`.
 
@@ -134,7 +136,9 @@ def write_workbook(
 
     `areas`: the year's areas (columns of areas.csv); `prev_areas`: last year's areas of the same
     run, or None when last year was not computed (then no area is marked new and the departures
-    sheet says so); `parcels`: `area_id, ejerlavskode, matrikelnr` of the boundary version in use.
+    sheet says so); `prev_lists`: the lists `prev_areas` knows (None: all; last year taken from
+    the history file knows only its lists), the others are not compared; `parcels`: `area_id,
+    ejerlavskode, matrikelnr` of the boundary version in use.
     """
     path = Path(path)
     areas = normalise_areas(areas)
@@ -165,7 +169,8 @@ def write_workbook(
         "title": wb.add_format({"bold": True, "font_size": 14}),
     }
 
-    prev_members = {key: on_list(prev, key) for key, _ in lists} if prev is not None else None
+    prev_members = ({key: on_list(prev, key) for key, _ in lists if prev_lists is None or key in prev_lists}
+                    if prev is not None else None)  # fmt: skip
     # --- one sheet per list
     for key, danish in lists:
         crits = criteria_for(ruleset, list_year, key, parameters)
@@ -178,7 +183,8 @@ def write_workbook(
         cols.append((H_ID, "text"))
         sheet = _Sheet(wb, danish, fmt, cols)
         for r in _sorted_rows(areas.filter(pl.col(key)), names):
-            new = None if prev_members is None else ("Ja" if r["area_id"] not in prev_members[key] else "Nej")
+            new = (None if prev_members is None or key not in prev_members
+                   else ("Ja" if r["area_id"] not in prev_members[key] else "Nej"))
             values = [names.get(r["kom"], str(r["kom"])), r["area_name"], r["residents"],
                       *[r[c.column] for c in shown],
                       met_text(met_criteria(r, ruleset, list_year, key, parameters)), new]
@@ -201,6 +207,8 @@ def write_workbook(
     else:
         current = {r["area_id"]: r for r in areas.to_dicts()}
         for key, danish in lists:
+            if key not in prev_members:
+                continue
             gone_ids = prev_members[key] - on_list(areas, key)
             gone = prev.filter(pl.col("area_id").is_in(sorted(gone_ids)))
             for p in _sorted_rows(gone, names):
@@ -215,6 +223,9 @@ def write_workbook(
                            *[r[c.column] for c in main_shown], met, reason, r["area_id"]])
         if sheet.row == 1:
             sheet.note(NONE_LEFT)
+        if len(prev_members) < len(lists):
+            sheet.row += 1
+            sheet.note(partial_prev_note(list_year, [d for k, d in lists if k in prev_members]))
     sheet.finish()
 
     # --- parcels of every listed area
