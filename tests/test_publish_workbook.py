@@ -252,3 +252,12 @@ def test_custom_rule_set_shows_its_own_thresholds(tmp_path):
     assert {c.key: c.value for c in criteria_for("my_rules.toml", 2021, "prevention", params)}["labour"] == 0.35
     # without parameters: the shipped rule set in force
     assert {c.key: c.value for c in criteria_for("my_rules.toml", 2021, "prevention")}["labour"] == 0.3
+
+
+def test_the_departure_reason_names_the_rule_sets_minimum():
+    from pipeline.publish.common import departure_reason
+
+    small = {"eligible": False, "parallel": False}
+    assert departure_reason("vulnerable", small) == "Under 1.000 beboere"
+    assert departure_reason("vulnerable", small, 2500) == "Under 2.500 beboere"
+    assert departure_reason("parallel", None, 500) == "Ikke med i årets områdeafgrænsning"

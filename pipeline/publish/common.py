@@ -364,13 +364,13 @@ REASON_CRIT = "Opfylder ikke længere kriterierne"
 REASON_NOT_PARALLEL = "Ikke længere på parallelsamfundslisten"
 
 
-def departure_reason(list_key: str, current: dict | None) -> str:
+def departure_reason(list_key: str, current: dict | None, min_residents: int = 1000) -> str:
     """Why an area on `list_key` last year is not on it this year (`current`: its row this
-    year, None when the area is not in this year's boundaries)."""
+    year, None when the area is not in this year's boundaries; `min_residents`: the rule set's)."""
     if current is None:
         return REASON_GONE
     if not current["eligible"]:
-        return REASON_SMALL
+        return REASON_SMALL if min_residents == 1000 else f"Under {min_residents:,} beboere".replace(",", ".")
     if list_key == "transformation" and not current["parallel"]:
         return REASON_NOT_PARALLEL
     return REASON_CRIT

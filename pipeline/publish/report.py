@@ -114,6 +114,7 @@ def write_report(
 
     rows_all = areas.to_dicts()
     current = {r["area_id"]: r for r in rows_all}
+    min_res = int((parameters or {}).get("min_residents", 1000))
     prev_members = ({k: on_list(prev, k) for k, _ in lists if prev_lists is None or k in prev_lists}
                     if prev is not None else None)  # fmt: skip
 
@@ -153,7 +154,7 @@ def write_report(
             move_lists.append({
                 "name": danish,
                 "new": [f"{r['area_name']} ({kom(r)})" for r in new],
-                "left": [f"{r['area_name']} ({kom(r)}): {departure_reason(key, current.get(r['area_id'])).lower()}"
+                "left": [f"{r['area_name']} ({kom(r)}): {departure_reason(key, current.get(r['area_id']), min_res).lower()}"
                          for r in left],
             })
 
