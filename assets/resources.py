@@ -24,6 +24,9 @@ class Settings(dg.ConfigurableResource):
     rules: str = ""  # "" = the rule set in force for each year; else a name or a TOML file
     history: str = "official"  # or "recompute"
     requested_years: list[int] = []  # list years the run was asked for (`--rules` applies to these)
+    # when the run began (ISO 8601, UTC; set by runner.run_list_years): the manifest's `started`.
+    # "" outside such a run (a materialisation from the UI or a test): the publication step's start
+    run_started: str = ""
 
     @property
     def data_path(self) -> Path:

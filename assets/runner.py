@@ -14,6 +14,7 @@ Each step is one in-process Dagster run on one partition; the first failure stop
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -233,10 +234,12 @@ def run_list_years(
     """Materialise list years `years` (in order) and publish their outputs; their folders.
 
     Raises InputError before anything runs when a register extract is missing, RunFailed with
-    the failing step's one-line message otherwise.
+    the failing step's one-line message otherwise. The run's start (UTC) goes to the publications
+    through `Settings.run_started` (the manifests' `started`), unless the caller set it already.
     """
+    started = settings.run_started or dt.datetime.now(dt.timezone.utc).isoformat()  # a caller's start is kept
     requested = sorted(set(years))
-    settings = Settings(**{**settings.model_dump(), "requested_years": requested})
+    settings = Settings(**{**settings.model_dump(), "requested_years": requested, "run_started": started})
     missing = missing_registers(settings.data_path, requested)
     if missing:
         table, year, path = missing[0]

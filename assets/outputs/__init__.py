@@ -21,9 +21,24 @@ from pipeline.warehouse import connect
 GROUP = "publication"
 
 
+def computed_history_years(con, list_year: int) -> list[int]:
+    """The earlier list years whose lists the history of `list_year` took from the registers in
+    the computation of its mart_areas (meta_areas.history_sources, METHOD.md § 6)."""
+    rows = con.execute("select history_sources from meta_areas where list_year = $y", {"y": list_year}).fetchall()
+    sources = json.loads(rows[0][0]) if rows and rows[0][0] else {}
+    return sorted(int(y) for y, source in sources.items() if source == "computed")
+
+
+def registers_read(con, list_year: int) -> list[tuple[str, int]]:
+    """The register extracts (table, data year) that list year Y's outputs were computed from: its
+    own, and those of every earlier list year its history computed from the registers."""
+    needed = {tr for y in [*computed_history_years(con, list_year), list_year] for tr in contract.needed_registers(y)}
+    return sorted(needed, key=lambda tr: (tr[1], tr[0]))
+
+
 def _inputs_read(con, settings: Settings, list_year: int) -> dict:
     files: dict[str, dict] = {}
-    for table, year in contract.needed_registers(list_year):
+    for table, year in registers_read(con, list_year):
         rows = con.execute(
             "select source_path, sha256, rows from meta_ingest where table_name = $t and year = $y",
             {"t": table, "y": year},
@@ -45,6 +60,17 @@ def _inputs_read(con, settings: Settings, list_year: int) -> dict:
     return dict(sorted(files.items()))
 
 
+def run_started(settings: Settings, fallback: dt.datetime) -> dt.datetime:
+    """When the run began (`Settings.run_started`, set by runner.run_list_years); `fallback` (the
+    start of this step) for a materialisation outside it, e.g. from the UI or a test."""
+    if settings.run_started:
+        try:
+            return dt.datetime.fromisoformat(settings.run_started)
+        except ValueError:
+            pass
+    return fallback
+
+
 @dg.asset(
     partitions_def=years,
     group_name=GROUP,
@@ -59,7 +85,7 @@ def publication(
     from pipeline import quality  # GX is imported lazily: it is slow to import
     from pipeline.publish import documents
 
-    started = dt.datetime.now(dt.timezone.utc)
+    started = run_started(settings, dt.datetime.now(dt.timezone.utc))
     y = int(context.partition_key)
     with connect(warehouse.database) as con:
         docs = documents.read_inputs(con, y)
@@ -73,7 +99,10 @@ def publication(
             results.append(stored if stored is not None else quality.validate_register(con, table, year))
         stored = load_result(con, "list_year", y)
         if stored is None:  # the checks were not run (e.g. a direct materialize without them)
-            stored = quality.validate_list_year_inputs(con, y) + quality.validate_outputs(areas, prev)
+            from pipeline.rules import ruleset_for
+
+            stored = quality.validate_list_year_inputs(con, y) + quality.validate_outputs(
+                areas, prev, ruleset_for(y, settings.rules, settings.requested_years))
         results.append(stored)
         meta = con.execute(
             "select boundary_version, ruleset, history_sources from meta_areas where list_year = $y", {"y": y}
