@@ -45,8 +45,12 @@ class OneLineUsageError(click.UsageError):
     """A usage error shown as one line, in the style of `fail`:
     `boliglister: error: MESSAGE (see boliglister CMD --help)`. Exit code 2 (click's)."""
 
+    def __init__(self, message: str, ctx: click.Context | None = None, help_command: str | None = None) -> None:
+        super().__init__(message, ctx)
+        self.help_command = help_command or _help_command(ctx)
+
     def show(self, file=None) -> None:
-        click.echo(f"boliglister: error: {self.format_message()} (see {_help_command(self.ctx)})",
+        click.echo(f"boliglister: error: {self.format_message()} (see {self.help_command})",
                    file=file, err=file is None)  # fmt: skip
 
 
@@ -60,10 +64,13 @@ def _help_command(ctx: click.Context | None) -> str:
     return " ".join(["boliglister", *reversed(names), "--help"])
 
 
-def _one_line(exc: click.UsageError) -> click.UsageError:
+def _one_line(exc: click.UsageError, subcommand: str | None = None) -> click.UsageError:
+    """`exc` as one line. `subcommand`: the command being started, for an error click raises
+    without a context (e.g. an option given without its value)."""
     if isinstance(exc, (OneLineUsageError, click.exceptions.NoArgsIsHelpError)):
         return exc  # already one line; or the help asked for by giving no arguments
-    return OneLineUsageError(exc.format_message(), exc.ctx)
+    help_command = f"boliglister {subcommand} --help" if exc.ctx is None and subcommand else None
+    return OneLineUsageError(exc.format_message(), exc.ctx, help_command)
 
 
 class Group(click.Group):
@@ -83,7 +90,7 @@ class Group(click.Group):
         try:
             return super().invoke(ctx)
         except click.UsageError as exc:
-            new = _one_line(exc)
+            new = _one_line(exc, ctx.invoked_subcommand)
             if new is exc:
                 raise
             raise new from None

@@ -219,6 +219,8 @@ def parse_ruleset(data: dict, source: str) -> RuleSet:
         if laws is not None and (not isinstance(laws, list) or not laws
                                  or not all(isinstance(x, str) and x.strip() for x in laws)):  # fmt: skip
             raise ValueError("codes.relevant_laws must be a non-empty list of law names (crime_laws.csv)")
+        if laws is not None and any("|" in x for x in laws):
+            raise ValueError("codes.relevant_laws: a law name cannot contain '|'")
         types = codes.get("guilty_decision_types")
         if types is not None and (not isinstance(types, list) or not types
                                   or not all(isinstance(x, int) and not isinstance(x, bool) for x in types)):  # fmt: skip

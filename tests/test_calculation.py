@@ -213,6 +213,8 @@ def test_a_rule_set_naming_an_unknown_law_or_decision_type_is_an_error(con):
         compute_year(con, Y, _with_codes(guilty_decision_types=[1, 9]))
     with pytest.raises(InputError, match="relevant_laws must be a non-empty list"):
         _with_codes(relevant_laws="straffeloven")
+    with pytest.raises(InputError, match="cannot contain"):
+        _with_codes(relevant_laws=["straffeloven|våbenloven"])
 
 
 def test_conviction_criterion_at_exactly_three_times_the_national_share_is_met(con):

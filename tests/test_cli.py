@@ -327,6 +327,7 @@ USAGE_ERRORS = [
     (["--nope"], "boliglister: error: No such option '--nope'. (see boliglister --help)"),
     (["compare"], "boliglister: error: Missing argument 'OUT_A'. (see boliglister compare --help)"),
     (["nope"], "boliglister: error: No such command 'nope'. (see boliglister --help)"),
+    (["run", "--years"], "boliglister: error: Option '--years' requires an argument. (see boliglister run --help)"),
     (["run", "--years", "2020-2019"],
      "boliglister: error: Invalid value: '2020-2019': the range ends before it starts (see boliglister run --help)"),
 ]  # fmt: skip

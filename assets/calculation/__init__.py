@@ -121,8 +121,8 @@ def yearly_counts(
             rulesets = [_rules(settings, y) for y in (t + 1, t + 2) if y >= calculate.FIRST_LIST_YEAR]
             meta = calculate.build_yearly_counts(con, t, rulesets)
             nat = con.execute(
-                "select persons, convicted from int_national_convictions where data_year = $t order by params_key limit 1",
-                {"t": t},
+                "select persons, convicted from int_national_convictions where data_year = $t and params_key = $k",
+                {"t": t, "k": calculate.yearly_params(rulesets[0])["params_key"] if rulesets else ""},
             ).fetchall()
             md.update({f"{k}_{t}": v for k, v in meta.items()})
             if nat:

@@ -91,7 +91,7 @@ def publication(
         docs = documents.read_inputs(con, y)
         if docs is None:
             raise InputError(f"list year {y} was not computed with the boundaries in use", year=y)
-        areas, national, prev = docs.areas, docs.national, docs.prev
+        areas, national = docs.areas, docs.national
         # the results of the checks that ran on the register assets and on `areas`
         results = []
         for table, year in contract.needed_registers(y):
@@ -101,8 +101,10 @@ def publication(
         if stored is None:  # the checks were not run (e.g. a direct materialize without them)
             from pipeline.rules import ruleset_for
 
+            # last year's full lists for the list-count suite, as the check areas_quality takes them
+            # (`prev` of the documents may hold only the lists of the history file)
             stored = quality.validate_list_year_inputs(con, y) + quality.validate_outputs(
-                areas, prev, ruleset_for(y, settings.rules, settings.requested_years))
+                areas, calculate.stored_areas(con, y - 1), ruleset_for(y, settings.rules, settings.requested_years))
         results.append(stored)
         meta = con.execute(
             "select boundary_version, ruleset, history_sources from meta_areas where list_year = $y", {"y": y}
