@@ -7,6 +7,7 @@ import os
 import re
 import sys
 import traceback
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -73,27 +74,28 @@ def _one_line(exc: click.UsageError, subcommand: str | None = None) -> click.Usa
     return OneLineUsageError(exc.format_message(), exc.ctx, help_command)
 
 
+@contextmanager
+def _one_line_usage_errors(ctx: click.Context | None = None):
+    try:
+        yield
+    except click.UsageError as exc:
+        new = _one_line(exc, ctx.invoked_subcommand if ctx is not None else None)
+        if new is exc:
+            raise
+        raise new from None
+
+
 class Group(click.Group):
     """The command group whose usage errors (bad or missing options and arguments, unknown
     commands, and the commands' own UsageErrors) are one line each, like every other error."""
 
     def make_context(self, info_name, args, parent=None, **extra):
-        try:
+        with _one_line_usage_errors():
             return super().make_context(info_name, args, parent=parent, **extra)
-        except click.UsageError as exc:
-            new = _one_line(exc)
-            if new is exc:
-                raise
-            raise new from None
 
     def invoke(self, ctx):
-        try:
+        with _one_line_usage_errors(ctx):
             return super().invoke(ctx)
-        except click.UsageError as exc:
-            new = _one_line(exc, ctx.invoked_subcommand)
-            if new is exc:
-                raise
-            raise new from None
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -639,6 +639,16 @@ def stored_areas(con: duckdb.DuckDBPyConnection, list_year: int) -> pl.DataFrame
     return con.sql("select * from mart_areas where list_year = $y order by area_id", params={"y": list_year}).pl()
 
 
+def history_sources(con: duckdb.DuckDBPyConnection, list_year: int) -> dict[int, str]:
+    """Where list year Y's history took each earlier year from ("file" or "computed"), as recorded
+    in meta_areas when Y's areas were computed; {} when they were not."""
+    try:
+        rows = con.execute("select history_sources from meta_areas where list_year = $y", {"y": list_year}).fetchall()
+    except duckdb.CatalogException:
+        rows = []
+    return {int(y): s for y, s in json.loads(rows[0][0]).items()} if rows and rows[0][0] else {}
+
+
 def previous_lists(con: duckdb.DuckDBPyConnection, list_year: int) -> tuple[pl.DataFrame | None, tuple[str, ...] | None]:
     """Last year's lists to compare list year Y with (new/continuing marks, the areas that left),
     as Y's history took that year (meta_areas.history_sources), and the lists they know (None: all).
@@ -646,12 +656,7 @@ def previous_lists(con: duckdb.DuckDBPyConnection, list_year: int) -> tuple[pl.D
     file: its parallel rows, and its transformation rows when it has any; the file holds no other
     list. Area ids not in the boundaries in use are left out, as in the history."""
     prev_year = list_year - 1
-    try:
-        rows = con.execute("select history_sources from meta_areas where list_year = $y", {"y": list_year}).fetchall()
-    except duckdb.CatalogException:
-        rows = []
-    sources = json.loads(rows[0][0]) if rows and rows[0][0] else {}
-    if sources.get(str(prev_year)) != "file":
+    if history_sources(con, list_year).get(prev_year) != "file":
         return stored_areas(con, prev_year), None
     hist = con.execute("select area_id, list_year, list from stg_history where list_year = $y", {"y": prev_year}).fetchall()
     boundaries = con.sql("select area_id, area_name, kom from stg_areas order by area_id").pl()

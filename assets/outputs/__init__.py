@@ -21,18 +21,11 @@ from pipeline.warehouse import connect
 GROUP = "publication"
 
 
-def computed_history_years(con, list_year: int) -> list[int]:
-    """The earlier list years whose lists the history of `list_year` took from the registers in
-    the computation of its mart_areas (meta_areas.history_sources, METHOD.md § 6)."""
-    rows = con.execute("select history_sources from meta_areas where list_year = $y", {"y": list_year}).fetchall()
-    sources = json.loads(rows[0][0]) if rows and rows[0][0] else {}
-    return sorted(int(y) for y, source in sources.items() if source == "computed")
-
-
 def registers_read(con, list_year: int) -> list[tuple[str, int]]:
     """The register extracts (table, data year) that list year Y's outputs were computed from: its
-    own, and those of every earlier list year its history computed from the registers."""
-    needed = {tr for y in [*computed_history_years(con, list_year), list_year] for tr in contract.needed_registers(y)}
+    own, and those of every earlier list year its history computed from the registers (METHOD.md § 6)."""
+    computed = [y for y, source in calculate.history_sources(con, list_year).items() if source == "computed"]
+    needed = {tr for y in [*computed, list_year] for tr in contract.needed_registers(y)}
     return sorted(needed, key=lambda tr: (tr[1], tr[0]))
 
 
@@ -63,12 +56,7 @@ def _inputs_read(con, settings: Settings, list_year: int) -> dict:
 def run_started(settings: Settings, fallback: dt.datetime) -> dt.datetime:
     """When the run began (`Settings.run_started`, set by runner.run_list_years); `fallback` (the
     start of this step) for a materialisation outside it, e.g. from the UI or a test."""
-    if settings.run_started:
-        try:
-            return dt.datetime.fromisoformat(settings.run_started)
-        except ValueError:
-            pass
-    return fallback
+    return dt.datetime.fromisoformat(settings.run_started) if settings.run_started else fallback
 
 
 @dg.asset(
@@ -99,12 +87,13 @@ def publication(
             results.append(stored if stored is not None else quality.validate_register(con, table, year))
         stored = load_result(con, "list_year", y)
         if stored is None:  # the checks were not run (e.g. a direct materialize without them)
+            from assets.quality import previous_areas
             from pipeline.rules import ruleset_for
 
             # last year's full lists for the list-count suite, as the check areas_quality takes them
             # (`prev` of the documents may hold only the lists of the history file)
             stored = quality.validate_list_year_inputs(con, y) + quality.validate_outputs(
-                areas, calculate.stored_areas(con, y - 1), ruleset_for(y, settings.rules, settings.requested_years))
+                areas, previous_areas(con, settings, y), ruleset_for(y, settings.rules, settings.requested_years))
         results.append(stored)
         meta = con.execute(
             "select boundary_version, ruleset, history_sources from meta_areas where list_year = $y", {"y": y}

@@ -143,7 +143,7 @@ def _register_check(table: str) -> dg.AssetChecksDefinition:
     return _check
 
 
-def _previous_areas(con, settings: Settings, list_year: int):
+def previous_areas(con, settings: Settings, list_year: int):
     """Last year's areas to compare the list counts with: computed in the warehouse with the
     boundary version now in use, else last year's published areas.csv, else none."""
     import pandas as pd
@@ -194,7 +194,7 @@ def areas_quality(context: dg.AssetCheckExecutionContext, settings: Settings, wa
         pending = [submit_list_year_inputs(con, list_year)]
         if table_exists(con, "mart_areas"):
             areas = con.execute("select * from mart_areas where list_year = ?", [list_year]).df()
-            pending.append(submit_outputs(areas, _previous_areas(con, settings, list_year),
+            pending.append(submit_outputs(areas, previous_areas(con, settings, list_year),
                                           ruleset_for(list_year, settings.rules, settings.requested_years)))
         # the suites run in the GX worker process meanwhile (when one runs)
         _prepare_documents(con, settings, list_year)

@@ -346,6 +346,15 @@ def normalise_areas(areas: pl.DataFrame) -> pl.DataFrame:
     return areas.select(exprs)
 
 
+def previous_members(prev: pl.DataFrame | None, lists: tuple[tuple[str, str], ...],
+                     prev_lists: tuple[str, ...] | None) -> dict[str, set[str]] | None:
+    """Last year's areas on each of `lists` that `prev` knows (`prev_lists`; None: all); None
+    without a previous year. A list missing from the result is not compared."""
+    if prev is None:
+        return None
+    return {k: on_list(prev, k) for k, _ in lists if prev_lists is None or k in prev_lists}
+
+
 def partial_prev_note(list_year: int, known: list[str]) -> str:
     """The note when last year's lists come from the history file, which holds only some lists
     (`known`: their Danish names): the others are not compared with last year."""
@@ -359,7 +368,6 @@ def on_list(areas: pl.DataFrame, key: str) -> set[str]:
 
 
 REASON_GONE = "Ikke med i årets områdeafgrænsning"
-REASON_SMALL = "Under 1.000 beboere"
 REASON_CRIT = "Opfylder ikke længere kriterierne"
 REASON_NOT_PARALLEL = "Ikke længere på parallelsamfundslisten"
 
@@ -370,7 +378,7 @@ def departure_reason(list_key: str, current: dict | None, min_residents: int = 1
     if current is None:
         return REASON_GONE
     if not current["eligible"]:
-        return REASON_SMALL if min_residents == 1000 else f"Under {min_residents:,} beboere".replace(",", ".")
+        return f"Under {min_residents:,} beboere".replace(",", ".")  # Danish thousands separator
     if list_key == "transformation" and not current["parallel"]:
         return REASON_NOT_PARALLEL
     return REASON_CRIT

@@ -13,6 +13,7 @@ import polars as pl
 from pipeline.publish import charts
 from pipeline.publish.common import (
     partial_prev_note,
+    previous_members,
     CRITERIA,
     LIST_KEYS,
     LIST_LABELS_ALL_YEARS,
@@ -115,8 +116,7 @@ def write_report(
     rows_all = areas.to_dicts()
     current = {r["area_id"]: r for r in rows_all}
     min_res = int((parameters or {}).get("min_residents", 1000))
-    prev_members = ({k: on_list(prev, k) for k, _ in lists if prev_lists is None or k in prev_lists}
-                    if prev is not None else None)  # fmt: skip
+    prev_members = previous_members(prev, lists, prev_lists)
 
     # --- the lists as tables
     tables = []

@@ -18,6 +18,7 @@ import xlsxwriter
 
 from pipeline.publish.common import (
     partial_prev_note,
+    previous_members,
     ShownColumn,
     base_ruleset,
     criteria_for,
@@ -169,8 +170,7 @@ def write_workbook(
         "title": wb.add_format({"bold": True, "font_size": 14}),
     }
 
-    prev_members = ({key: on_list(prev, key) for key, _ in lists if prev_lists is None or key in prev_lists}
-                    if prev is not None else None)  # fmt: skip
+    prev_members = previous_members(prev, lists, prev_lists)
     # --- one sheet per list
     for key, danish in lists:
         crits = criteria_for(ruleset, list_year, key, parameters)

@@ -122,22 +122,17 @@ def _as_bool(s: pd.Series) -> pd.Series:
 def _ruleset_of(df: pd.DataFrame, rules: Any = None) -> Any:
     """The rule set the areas table was classified with: `rules` when the caller knows it (the run
     does: a `--rules` file may change any parameter), else the built-in one named in its
-    `ruleset` column, else the one in force for its list year (rule set 2021 when neither is known)."""
+    `ruleset` column, else the one in force for its list year (the latest when the table lacks
+    those columns: the suite's column check then reports it)."""
     if rules is not None:
         return rules
-    from pipeline.errors import InputError
     from pipeline.rules import builtin_names, load_ruleset, ruleset_in_force
 
     names = df["ruleset"].dropna().astype(str).unique().tolist() if "ruleset" in df.columns else []
     if len(names) == 1 and names[0] in builtin_names():
         return load_ruleset(names[0])
     years = pd.to_numeric(df["list_year"], errors="coerce").dropna().unique() if "list_year" in df.columns else []
-    if len(years) == 1:
-        try:
-            return ruleset_in_force(int(years[0]))
-        except InputError:  # a year before every rule set: the latest rules below
-            pass
-    return load_ruleset("2021")
+    return ruleset_in_force(int(years[0]) if len(years) == 1 else 9999)
 
 
 def output_frame(areas: Any, rules: Any = None) -> pd.DataFrame:
