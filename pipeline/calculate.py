@@ -649,6 +649,20 @@ def history_sources(con: duckdb.DuckDBPyConnection, list_year: int) -> dict[int,
     return {int(y): s for y, s in json.loads(rows[0][0]).items()} if rows and rows[0][0] else {}
 
 
+def _file_statuses_in_use(con: duckdb.DuckDBPyConnection, years: list[int]) -> dict[int, YearStatus]:
+    """The history file's statuses of `years` (stg_history), area ids not in the boundaries in use
+    left out, as in the history."""
+    if not years or not table_exists(con, "stg_history"):
+        return {}
+    hist = con.execute(
+        "select area_id, list_year, list from stg_history where list_contains($y::integer[], list_year)",
+        {"y": sorted(years)},
+    ).fetchall()
+    known = {r[0] for r in con.execute("select area_id from stg_areas").fetchall()}
+    statuses, _ = file_statuses(hist, known)
+    return statuses
+
+
 def previous_lists(con: duckdb.DuckDBPyConnection, list_year: int) -> tuple[pl.DataFrame | None, tuple[str, ...] | None]:
     """Last year's lists to compare list year Y with (new/continuing marks, the areas that left),
     as Y's history took that year (meta_areas.history_sources), and the lists they know (None: all).
@@ -658,12 +672,10 @@ def previous_lists(con: duckdb.DuckDBPyConnection, list_year: int) -> tuple[pl.D
     prev_year = list_year - 1
     if history_sources(con, list_year).get(prev_year) != "file":
         return stored_areas(con, prev_year), None
-    hist = con.execute("select area_id, list_year, list from stg_history where list_year = $y", {"y": prev_year}).fetchall()
-    boundaries = con.sql("select area_id, area_name, kom from stg_areas order by area_id").pl()
-    statuses, _ = file_statuses(hist, set(boundaries["area_id"].to_list()))
-    status = statuses.get(prev_year)
+    status = _file_statuses_in_use(con, [prev_year]).get(prev_year)
     if status is None:
         return None, None
+    boundaries = con.sql("select area_id, area_name, kom from stg_areas order by area_id").pl()
     members = set(status.parallel) | set(status.transformation or ())
     known = ("parallel",) + (("transformation",) if status.transformation is not None else ())
     prev = boundaries.filter(pl.col("area_id").is_in(sorted(members))).with_columns(
@@ -675,8 +687,30 @@ def previous_lists(con: duckdb.DuckDBPyConnection, list_year: int) -> tuple[pl.D
     return prev, known
 
 
+def previous_areas(
+    con: duckdb.DuckDBPyConnection, out_path: Path, list_year: int
+) -> tuple[Any | None, tuple[str, ...] | None]:
+    """Last year's lists for the `list_counts` suite of list year Y, and the lists they know (None:
+    all): those of `previous_lists` (the source Y's history took for Y-1), else, when Y-1 was
+    neither taken from the history file nor computed with the boundaries in use, last year's
+    published OUT/Y-1/areas.csv under `out_path`, else none."""
+    prev, known = previous_lists(con, list_year)
+    if prev is not None or history_sources(con, list_year).get(list_year - 1) == "file":
+        return prev, known
+    csv = Path(out_path) / str(list_year - 1) / "areas.csv"
+    if csv.is_file():
+        import pandas as pd
+
+        return pd.read_csv(csv, dtype={"area_id": str, "ruleset": str}), None
+    return None, None
+
+
 def list_counts_over_years(con: duckdb.DuckDBPyConnection, up_to: int) -> pl.DataFrame:
-    """Number of areas on each list per list year (years computed with the boundaries in use)."""
+    """Number of areas on each list per list year up to Y: the years computed with the boundaries
+    in use, and the years Y's history took from the history file, whose parallel (and, when the
+    file has them, transformation) counts are the file's (area ids not in the boundaries in use
+    left out, as in the history). Columns list_year, list, n, source ("computed" or "file")."""
+    schema = {"list_year": pl.Int32, "list": pl.String, "n": pl.Int64, "source": pl.String}
     version = boundary_version(con)
     try:
         frame = con.sql(
@@ -690,10 +724,21 @@ def list_counts_over_years(con: duckdb.DuckDBPyConnection, up_to: int) -> pl.Dat
             params={"v": version, "y": up_to},
         ).pl()
     except duckdb.CatalogException:
-        return pl.DataFrame(schema={"list_year": pl.Int32, "list": pl.String, "n": pl.Int64})
-    return (
+        return pl.DataFrame(schema=schema)
+    computed = (
         frame.unpivot(index="list_year", variable_name="list", value_name="n")
-        .with_columns(pl.col("n").cast(pl.Int64))
+        .with_columns(pl.col("list_year").cast(pl.Int32), pl.col("n").cast(pl.Int64), source=pl.lit("computed"))
+    )
+    file_years = [y for y, s in history_sources(con, up_to).items() if s == "file"]
+    rows = []
+    for y, status in sorted(_file_statuses_in_use(con, file_years).items()):
+        rows.append({"list_year": y, "list": "parallel", "n": len(status.parallel), "source": "file"})
+        if status.transformation is not None:
+            rows.append({"list_year": y, "list": "transformation", "n": len(status.transformation), "source": "file"})
+    from_file = pl.DataFrame(rows, schema=schema)
+    replaced = from_file.select("list_year", "list")
+    return (
+        pl.concat([computed.join(replaced, on=["list_year", "list"], how="anti").select(list(schema)), from_file])
         .sort("list_year", "list")
     )
 

@@ -176,3 +176,10 @@ def test_renders_in_headless_chromium_offline(report_2021, tmp_path):
     assert has("#4393c3") > 500  # prevention bar and its dashed threshold
     assert has("#1b7837") > 500  # "new" bars in the movements chart
     assert has("#b2182b") > 500  # "left" bars
+
+
+def test_year_ranges():
+    from pipeline.publish.common import year_ranges
+
+    assert year_ranges([2019, 2014, 2015, 2016, 2016]) == "2014-2016, 2019"
+    assert year_ranges([2020]) == "2020" and year_ranges([]) == ""

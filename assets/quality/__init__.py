@@ -143,22 +143,6 @@ def _register_check(table: str) -> dg.AssetChecksDefinition:
     return _check
 
 
-def previous_areas(con, settings: Settings, list_year: int):
-    """Last year's areas to compare the list counts with: computed in the warehouse with the
-    boundary version now in use, else last year's published areas.csv, else none."""
-    import pandas as pd
-
-    from pipeline.calculate import stored_areas
-
-    prev = stored_areas(con, list_year - 1)
-    if prev is not None and prev.height:
-        return prev
-    csv = settings.out_path / str(list_year - 1) / "areas.csv"
-    if csv.is_file():
-        return pd.read_csv(csv, dtype={"area_id": str, "ruleset": str})
-    return None
-
-
 def _prepare_documents(con, settings: Settings, list_year: int) -> None:
     """A list year to be published whose suites run in the GX worker process: this process only
     waits for them, so the publication's documents are drawn meanwhile (pipeline.publish.documents;
@@ -179,6 +163,7 @@ def _prepare_documents(con, settings: Settings, list_year: int) -> None:
     description="Coverage, boundaries, history and output GX suites for the list year.",
 )
 def areas_quality(context: dg.AssetCheckExecutionContext, settings: Settings, warehouse: DuckDBResource):
+    from pipeline.calculate import previous_areas
     from pipeline.contract import needed_registers
     from pipeline.quality import write_quality_report
     from pipeline.quality.store import load_result, save_result
@@ -194,8 +179,9 @@ def areas_quality(context: dg.AssetCheckExecutionContext, settings: Settings, wa
         pending = [submit_list_year_inputs(con, list_year)]
         if table_exists(con, "mart_areas"):
             areas = con.execute("select * from mart_areas where list_year = ?", [list_year]).df()
-            pending.append(submit_outputs(areas, previous_areas(con, settings, list_year),
-                                          ruleset_for(list_year, settings.rules, settings.requested_years)))
+            prev, prev_lists = previous_areas(con, settings.out_path, list_year)
+            pending.append(submit_outputs(areas, prev, ruleset_for(list_year, settings.rules, settings.requested_years),
+                                          prev_lists))
         # the suites run in the GX worker process meanwhile (when one runs)
         _prepare_documents(con, settings, list_year)
         merged = pending[0].result()

@@ -382,3 +382,14 @@ def departure_reason(list_key: str, current: dict | None, min_residents: int = 1
     if list_key == "transformation" and not current["parallel"]:
         return REASON_NOT_PARALLEL
     return REASON_CRIT
+
+
+def year_ranges(years) -> str:
+    """Years as runs of consecutive years: [2014, 2015, 2016, 2019] -> "2014-2016, 2019"."""
+    runs: list[list[int]] = []
+    for y in sorted(set(int(y) for y in years)):
+        if runs and y == runs[-1][1] + 1:
+            runs[-1][1] = y
+        else:
+            runs.append([y, y])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)

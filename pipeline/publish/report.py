@@ -33,6 +33,7 @@ from pipeline.publish.common import (
     region_names,
     ruleset_in_force,
     shown_columns,
+    year_ranges,
 )
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -84,7 +85,7 @@ def write_report(
     path: Path,
     areas: pl.DataFrame,
     prev_areas: pl.DataFrame | None,
-    counts_over_years: pl.DataFrame,  # list_year, list, n  (the years run so far)
+    counts_over_years: pl.DataFrame,  # list_year, list, n[, source]  (calculate.list_counts_over_years)
     national: dict,
     list_year: int,
     ruleset: str,
@@ -173,6 +174,8 @@ def write_report(
     series = _counts_series(counts_over_years, areas, list_year, lists)
     counts_svg = charts.counts_chart(series, LIST_LABELS_ALL_YEARS)
     years = sorted({y for pts in series.values() for y, _ in pts})
+    file_years = ([] if counts_over_years is None or "source" not in counts_over_years.columns else sorted(
+        {int(y) for y in counts_over_years.filter(pl.col("source") == "file")["list_year"].to_list()}))
     counts_table = {
         "years": years,
         "rows": [{"name": LIST_LABELS_ALL_YEARS.get(k, k),
@@ -207,6 +210,7 @@ def write_report(
         criteria_svg=criteria_svg,
         counts_svg=counts_svg,
         counts_table=counts_table,
+        counts_file_years=year_ranges(file_years),
         moves_svg=moves_svg,
         move_lists=move_lists,
         has_prev=prev is not None,

@@ -4,8 +4,9 @@ Public API (used by the CLI and the Dagster checks):
 
 - `validate_inputs(con, list_year) -> QualityResult`: register tables the year needs, coverage,
   boundaries, history.
-- `validate_outputs(areas, prev_areas, rules=None) -> QualityResult`: the areas table of list year Y,
-  checked against the rule set it was classified with.
+- `validate_outputs(areas, prev_areas, rules=None, prev_lists=None) -> QualityResult`: the areas
+  table of list year Y, checked against the rule set it was classified with, and its list counts
+  against last year's (`prev_lists`: the lists `prev_areas` holds, None: all).
 - `write_quality_report(results, out_dir) -> None`: `out_dir/index.html` (self-contained,
   renders offline) and `out_dir/summary.json`.
 - `QualityResult.has_errors`, `QualityResult.error_line()`, `QualityResult.raise_for_errors()`.

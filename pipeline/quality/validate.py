@@ -187,21 +187,31 @@ def _areas_columns(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def list_counts_frame(areas: pd.DataFrame, prev: pd.DataFrame) -> pd.DataFrame:
+def list_counts_frame(areas: pd.DataFrame, prev: pd.DataFrame, prev_lists: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """One row: the number of areas on each list in Y and in Y-1, and the change. `prev_lists`:
+    the lists `prev` holds (None: all); a list it does not hold (last year from the history file,
+    which has only the parallel and transformation lists) is not compared: its Y-1 count is empty
+    and its change 0."""
     row: dict[str, Any] = {}
     for flag in LIST_FLAGS:
         n = int(_as_bool(areas[flag]).fillna(False).sum()) if flag in areas.columns else 0
-        p = int(_as_bool(prev[flag]).fillna(False).sum()) if flag in prev.columns else 0
         row[f"{flag}_count"] = n
+        if prev_lists is not None and flag not in prev_lists:
+            row[f"{flag}_count_prev"] = None
+            row[f"{flag}_change"] = 0.0
+            continue
+        p = int(_as_bool(prev[flag]).fillna(False).sum()) if flag in prev.columns else 0
         row[f"{flag}_count_prev"] = p
         row[f"{flag}_change"] = abs(n - p) / max(p, 20)
-    return pd.DataFrame([row])
+    return pd.DataFrame([row]).astype({f"{f}_count_prev": "Int64" for f in LIST_FLAGS})
 
 
-def submit_outputs(areas: Any, prev_areas: Any = None, rules: Any = None) -> Pending:
+def submit_outputs(areas: Any, prev_areas: Any = None, rules: Any = None,
+                   prev_lists: tuple[str, ...] | None = None) -> Pending:
     """The `areas_output` suite on the areas table of list year Y (pandas or polars), checked
     against the rule set it was classified with (`rules`; see `output_frame`), and the
-    `list_counts` suite against last year's table when there is one, submitted."""
+    `list_counts` suite against last year's table when there is one (holding the lists
+    `prev_lists`, None: all; see `list_counts_frame`), submitted."""
     df = _areas_columns(_to_pandas(areas))
     list_year = None
     if "list_year" in df.columns and len(df):
@@ -211,12 +221,11 @@ def submit_outputs(areas: Any, prev_areas: Any = None, rules: Any = None) -> Pen
     pending.add("areas_output", output_frame(df, rules), year=list_year)
     if prev_areas is not None:
         prev = _to_pandas(prev_areas)
-        pending.add("list_counts", list_counts_frame(df, prev), year=list_year, list_year=list_year)
+        pending.add("list_counts", list_counts_frame(df, prev, prev_lists), year=list_year, list_year=list_year)
     return pending
 
 
-def validate_outputs(areas: Any, prev_areas: Any = None, rules: Any = None) -> QualityResult:
-    """The `areas_output` suite on the areas table of list year Y (pandas or polars), checked
-    against the rule set it was classified with (`rules`; see `output_frame`), and the
-    `list_counts` suite against last year's table when there is one."""
-    return submit_outputs(areas, prev_areas, rules).result()
+def validate_outputs(areas: Any, prev_areas: Any = None, rules: Any = None,
+                     prev_lists: tuple[str, ...] | None = None) -> QualityResult:
+    """`submit_outputs`, waited for."""
+    return submit_outputs(areas, prev_areas, rules, prev_lists).result()
