@@ -44,6 +44,13 @@ class Settings(dg.ConfigurableResource):
     def warehouse_path(self) -> Path:
         return self.out_path / "warehouse.duckdb"
 
+    def rules_for(self, list_year: int):
+        """The rule set of `list_year` in this run: `rules` for the requested list years, else
+        the one in force (pipeline.rules.ruleset_for)."""
+        from pipeline.rules import ruleset_for
+
+        return ruleset_for(list_year, self.rules, self.requested_years)
+
 
 def warehouse_for(settings: Settings) -> DuckDBResource:
     return DuckDBResource(database=str(settings.warehouse_path), connection_config=dict(warehouse.CONFIG))

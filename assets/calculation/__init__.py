@@ -22,7 +22,6 @@ from assets.partitions import years
 from assets.resources import Settings
 from assets.ingestion import CHECK_DESCRIPTIONS
 from pipeline import calculate, ingest
-from pipeline.rules import ruleset_for
 from pipeline.warehouse import connect
 
 GROUP = "calculation"
@@ -40,10 +39,6 @@ def _same() -> dg.TimeWindowPartitionMapping:
 
 def _connect(warehouse: DuckDBResource):
     return connect(warehouse.database)
-
-
-def _rules(settings: Settings, list_year: int):
-    return ruleset_for(list_year, settings.rules, settings.requested_years)
 
 
 @dg.asset(
@@ -118,7 +113,7 @@ def yearly_counts(
         for key in context.partition_keys:  # one data year, or a range of them in one run
             t = int(key)
             # the list years that read data year t: t+1 (as "last") and t+2 (as "prev")
-            rulesets = [_rules(settings, y) for y in (t + 1, t + 2) if y >= calculate.FIRST_LIST_YEAR]
+            rulesets = [settings.rules_for(y) for y in (t + 1, t + 2) if y >= calculate.FIRST_LIST_YEAR]
             meta = calculate.build_yearly_counts(con, t, rulesets)
             nat = con.execute(
                 "select persons, convicted from int_national_convictions where data_year = $t and params_key = $k",
@@ -150,7 +145,7 @@ def list_counts(
 ) -> dg.MaterializeResult:
     y = int(context.partition_key)
     with _connect(warehouse) as con:
-        meta = calculate.build_list_counts(con, y, _rules(settings, y))
+        meta = calculate.build_list_counts(con, y, settings.rules_for(y))
     return dg.MaterializeResult(metadata=meta)
 
 
@@ -169,7 +164,7 @@ def classification(
     context: dg.AssetExecutionContext, settings: Settings, warehouse: DuckDBResource
 ) -> dg.MaterializeResult:
     y = int(context.partition_key)
-    rules = _rules(settings, y)
+    rules = settings.rules_for(y)
     with _connect(warehouse) as con:
         result = calculate.classify_year(con, y, rules)
     a = result.areas
@@ -200,7 +195,7 @@ def classification(
 )
 def areas(context: dg.AssetExecutionContext, settings: Settings, warehouse: DuckDBResource) -> dg.MaterializeResult:
     y = int(context.partition_key)
-    rules = _rules(settings, y)
+    rules = settings.rules_for(y)
     with _connect(warehouse) as con:
         plan = calculate.plan_history(con, settings.data_path, y, settings.history)
         computed = [yr for yr, src in plan.items() if src == "computed"]

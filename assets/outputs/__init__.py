@@ -87,12 +87,10 @@ def publication(
             results.append(stored if stored is not None else quality.validate_register(con, table, year))
         stored = load_result(con, "list_year", y)
         if stored is None:  # the checks were not run (e.g. a direct materialize without them)
-            from pipeline.rules import ruleset_for
-
             # last year's lists for the list-count suite, as the check areas_quality takes them
             prev, prev_lists = calculate.previous_areas(con, settings.out_path, y)
             stored = quality.validate_list_year_inputs(con, y) + quality.validate_outputs(
-                areas, prev, ruleset_for(y, settings.rules, settings.requested_years), prev_lists)
+                areas, prev, settings.rules_for(y), prev_lists)
         results.append(stored)
         meta = con.execute(
             "select boundary_version, ruleset, history_sources from meta_areas where list_year = $y", {"y": y}

@@ -168,7 +168,6 @@ def areas_quality(context: dg.AssetCheckExecutionContext, settings: Settings, wa
     from pipeline.quality import write_quality_report
     from pipeline.quality.store import load_result, save_result
     from pipeline.quality.validate import submit_list_year_inputs, submit_outputs
-    from pipeline.rules import ruleset_for
     from pipeline.warehouse import table_exists
 
     with warehouse.get_connection() as con:
@@ -180,8 +179,7 @@ def areas_quality(context: dg.AssetCheckExecutionContext, settings: Settings, wa
         if table_exists(con, "mart_areas"):
             areas = con.execute("select * from mart_areas where list_year = ?", [list_year]).df()
             prev, prev_lists = previous_areas(con, settings.out_path, list_year)
-            pending.append(submit_outputs(areas, prev, ruleset_for(list_year, settings.rules, settings.requested_years),
-                                          prev_lists))
+            pending.append(submit_outputs(areas, prev, settings.rules_for(list_year), prev_lists))
         # the suites run in the GX worker process meanwhile (when one runs)
         _prepare_documents(con, settings, list_year)
         merged = pending[0].result()

@@ -372,6 +372,11 @@ REASON_CRIT = "Opfylder ikke længere kriterierne"
 REASON_NOT_PARALLEL = "Ikke længere på parallelsamfundslisten"
 
 
+def min_residents_of(parameters: dict | None) -> int:
+    """The rule set's `min_residents` from national.json's `parameters` (1000 without them)."""
+    return int((parameters or {}).get("min_residents", 1000))
+
+
 def departure_reason(list_key: str, current: dict | None, min_residents: int = 1000) -> str:
     """Why an area on `list_key` last year is not on it this year (`current`: its row this
     year, None when the area is not in this year's boundaries; `min_residents`: the rule set's)."""

@@ -27,6 +27,7 @@ from pipeline.publish.common import (
     lists_of,
     met_criteria,
     met_text,
+    min_residents_of,
     municipality_names,
     normalise_areas,
     on_list,
@@ -116,7 +117,7 @@ def write_report(
 
     rows_all = areas.to_dicts()
     current = {r["area_id"]: r for r in rows_all}
-    min_res = int((parameters or {}).get("min_residents", 1000))
+    min_res = min_residents_of(parameters)
     prev_members = previous_members(prev, lists, prev_lists)
 
     # --- the lists as tables

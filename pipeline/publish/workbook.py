@@ -26,6 +26,7 @@ from pipeline.publish.common import (
     lists_of,
     met_criteria,
     met_text,
+    min_residents_of,
     municipality_names,
     normalise_areas,
     on_list,
@@ -217,7 +218,7 @@ def write_workbook(
                     sheet.add([danish, names.get(p["kom"], str(p["kom"])), p["area_name"], None,
                                *[None for _ in main_shown], None, departure_reason(key, None), p["area_id"]])
                     continue
-                reason = departure_reason(key, r, int((parameters or {}).get("min_residents", 1000)))
+                reason = departure_reason(key, r, min_residents_of(parameters))
                 met = met_text(met_criteria(r, ruleset, list_year, key, parameters)) if r["eligible"] else None
                 sheet.add([danish, names.get(r["kom"], str(r["kom"])), r["area_name"], r["residents"],
                            *[r[c.column] for c in main_shown], met, reason, r["area_id"]])
