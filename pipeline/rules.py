@@ -63,7 +63,6 @@ class ListRule:
     count_of: tuple[Condition, ...] = ()
     min_count: int = 0
     any_of: tuple[tuple[Condition, ...], ...] = ()
-    history_years: int | None = None
 
     def as_dict(self) -> dict:
         d: dict[str, Any] = {}
@@ -78,8 +77,6 @@ class ListRule:
             d["min_count"] = self.min_count
         if self.any_of:
             d["any_of"] = [[c.as_dict() for c in g] for g in self.any_of]
-        if self.history_years is not None:
-            d["history_years"] = self.history_years
         return d
 
 
@@ -155,6 +152,30 @@ class RuleSet:
         return f"laws={laws};types={types}"
 
 
+# The keys a rule-set file may hold, per table (METHOD.md § 8). Any other key is an error: a
+# misspelt parameter in a `--rules` file must not silently leave the built-in value in force.
+TOP_KEYS = ("name", "in_force_from", "min_residents", "two_year_mean", "transformation_years",
+            "has_transformation", "lists", "ages", "codes", "criteria", "n_criteria", "list")  # fmt: skip
+AGE_KEYS = ("labour", "conviction", "education", "income")
+CODE_KEYS = ("socio13_outside_group", "socio13_student_group", "education_valid_sources",
+             "relevant_laws", "guilty_decision_types")  # fmt: skip
+CONDITION_KEYS = ("metric", "op", "value", "relative_to_national")
+LIST_KEYS = ("requires", "excludes", "all_of", "count_of", "min_count", "any_of")
+
+
+def _only(table: Any, allowed: tuple[str, ...], where: str) -> dict:
+    """`table` (a TOML table) when it is one and holds no key outside `allowed`."""
+    if not isinstance(table, dict):
+        raise ValueError(f"{where} must be a table")
+    unknown = sorted(set(table) - set(allowed))
+    if unknown:
+        prefix = f"{where}." if where else ""
+        raise ValueError(
+            f"unknown key {prefix}{unknown[0]} (allowed{' in ' + where if where else ''}: {', '.join(allowed)})"
+        )
+    return table
+
+
 def _condition(spec: Any, criteria: dict[str, Condition], where: str) -> Condition:
     if isinstance(spec, str):
         if spec not in criteria:
@@ -162,6 +183,7 @@ def _condition(spec: Any, criteria: dict[str, Condition], where: str) -> Conditi
         return criteria[spec]
     if not isinstance(spec, dict):
         raise ValueError(f"{where}: a condition is a criterion name or a table")
+    _only(spec, CONDITION_KEYS, where)
     metric, op = spec.get("metric"), spec.get("op")
     if metric not in METRICS:
         raise ValueError(f"{where}: unknown metric {metric!r}")
@@ -175,6 +197,13 @@ def _condition(spec: Any, criteria: dict[str, Condition], where: str) -> Conditi
 
 def parse_ruleset(data: dict, source: str) -> RuleSet:
     try:
+        _only(data, TOP_KEYS, "")
+        _only(data.get("criteria", {}), CRITERIA, "criteria")
+        _only(data.get("n_criteria", {}), ("of",), "n_criteria")
+        _only(data.get("codes", {}), CODE_KEYS, "codes")
+        _only(data.get("ages", {}), AGE_KEYS, "ages")
+        for name, spec in _only(data.get("list", {}), LIST_NAMES, "list").items():
+            _only(spec, LIST_KEYS, f"list.{name}")
         criteria: dict[str, Condition] = {}
         for name in CRITERIA:
             if name not in data.get("criteria", {}):
@@ -193,13 +222,15 @@ def parse_ruleset(data: dict, source: str) -> RuleSet:
                 name=name,
                 requires=tuple(spec.get("requires", ())),
                 excludes=tuple(spec.get("excludes", ())),
-                all_of=tuple(_condition(c, criteria, where) for c in spec.get("all_of", ())),
-                count_of=tuple(_condition(c, criteria, where) for c in spec.get("count_of", ())),
+                all_of=tuple(_condition(c, criteria, f"{where}.all_of[{i}]") for i, c in enumerate(spec.get("all_of", ()))),
+                count_of=tuple(
+                    _condition(c, criteria, f"{where}.count_of[{i}]") for i, c in enumerate(spec.get("count_of", ()))
+                ),
                 min_count=int(spec.get("min_count", 0)),
                 any_of=tuple(
-                    tuple(_condition(c, criteria, where) for c in group) for group in spec.get("any_of", ())
+                    tuple(_condition(c, criteria, f"{where}.any_of[{g}][{i}]") for i, c in enumerate(group))
+                    for g, group in enumerate(spec.get("any_of", ()))
                 ),
-                history_years=spec.get("history_years"),
             )
         for name in lists:
             if name not in list_rules:

@@ -217,6 +217,33 @@ def test_a_rule_set_naming_an_unknown_law_or_decision_type_is_an_error(con):
         _with_codes(relevant_laws=["straffeloven|våbenloven"])
 
 
+@pytest.mark.parametrize(
+    "table, key, value, named",
+    [
+        ("", "transformaton_years", 4, "transformaton_years"),
+        ("codes", "relevant_law", ["straffeloven"], "codes.relevant_law"),
+        ("ages", "labor", [18, 64], "ages.labor"),
+        ("criteria", "employment", {"metric": "labour_share", "op": ">", "value": 0.4}, "criteria.employment"),
+        ("criteria.labour", "operator", ">=", "criteria.labour.operator"),
+        ("list", "ghetto", {}, "list.ghetto"),
+        ("list.transformation", "history_years", 4, "list.transformation.history_years"),
+        ("list.prevention.count_of.0", "relative", True, "unknown key list.prevention.count_of[0].relative "),
+    ],
+)
+def test_a_rule_set_with_a_key_it_does_not_know_is_an_error(table, key, value, named):
+    """METHOD.md § 8: every parameter is overridable, so a misspelt one must not pass silently."""
+    from pipeline.errors import InputError
+
+    data = tomllib.loads((RULES_DIR / "2021.toml").read_text())
+    node = data
+    for part in filter(None, table.split(".")):
+        node = node[int(part)] if part.isdigit() else node[part]
+    node[key] = value
+    with pytest.raises(InputError, match="unknown key") as e:
+        parse_ruleset(data, "test:keys.toml")
+    assert named in str(e.value) and "test:keys.toml" in str(e.value)
+
+
 def test_conviction_criterion_at_exactly_three_times_the_national_share_is_met(con):
     # National (every adult in bef): prev year 2019 (bef 2020): 100 adults, 2 convicted -> 2 %;
     # last year 2020 (bef 2021): 100 adults, 2 convicted -> 2 %. Mean 2 %, threshold 6 %.

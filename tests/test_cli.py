@@ -157,6 +157,22 @@ def test_unknown_rule_set_is_one_line(data_dir, tmp_path):
     assert not (tmp_path / str(Y)).exists()
 
 
+def test_a_misspelt_key_in_a_rules_file_is_one_line_naming_file_and_key(data_dir, tmp_path):
+    """A parameter written under a wrong name would otherwise leave the built-in value in force
+    without a word: the run stops before anything is read or written."""
+    from pipeline.rules import RULES_DIR
+
+    rules = tmp_path / "mine.toml"
+    rules.write_text((RULES_DIR / "2021.toml").read_text(encoding="utf-8").replace(
+        "transformation_years = 5", "transformation_year = 4"), encoding="utf-8")  # fmt: skip
+    result = CliRunner().invoke(main, ["run", "--year", str(Y), "--data", str(data_dir), "--out", str(tmp_path / "o"),
+                                       "--rules", str(rules), "--quiet"])  # fmt: skip
+    assert result.exit_code == 1
+    assert result.output.count("\n") == 1
+    assert "mine.toml" in result.output and "unknown key transformation_year " in result.output
+    assert not (tmp_path / "o" / str(Y)).exists()
+
+
 def test_history_gap_is_an_error_naming_the_year(data_dir, tmp_path):
     no_history = tmp_path / "data"
     shutil.copytree(data_dir, no_history)
