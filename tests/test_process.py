@@ -47,6 +47,27 @@ def test_suites_validated_in_the_worker_process_give_the_same_outcomes():
     assert any(not o["success"] for o in in_worker)  # vulnerable tripled: the plausibility check fails
 
 
+NICENESS_SCRIPT = """
+import os
+from pipeline.quality import gx_runner
+if __name__ == "__main__":
+    assert gx_runner.start_worker()
+    print(os.nice(0), gx_runner.submit(os.nice, 0).result())
+"""
+
+
+def test_the_worker_yields_the_cores_to_the_run():
+    """The GX worker runs at a lower priority than the run (docs/PERFORMANCE.md, tenth session)."""
+    from pipeline.quality.gx_runner import WORKER_NICENESS
+
+    proc = subprocess.run([sys.executable, "-c", NICENESS_SCRIPT], capture_output=True, text=True, cwd=ROOT,
+                          timeout=300)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    parent, worker = map(int, proc.stdout.split())
+    assert WORKER_NICENESS == 10
+    assert worker == min(19, parent + WORKER_NICENESS)
+
+
 def test_console_script_exit_codes(tmp_path):
     ok = subprocess.run([sys.executable, "-m", "assets.cli", "--version"], capture_output=True, text=True, cwd=ROOT,
                         timeout=120)  # fmt: skip
