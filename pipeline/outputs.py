@@ -14,7 +14,7 @@ import json
 import math
 import os
 import shutil
-import tempfile
+import uuid
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
@@ -65,7 +65,10 @@ def staged_year_folder(out_dir: Path, year: int):
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{year}.tmp-", dir=out_dir))
+    # mkdir, not tempfile.mkdtemp: mkdtemp creates the folder 0700 whatever the umask, and the
+    # folder becomes OUT/Y, which colleagues and service accounts must be able to read
+    tmp = out_dir / f".{year}.tmp-{os.getpid()}-{uuid.uuid4().hex}"
+    tmp.mkdir()
     try:
         yield tmp
     except BaseException:

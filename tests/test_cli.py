@@ -71,6 +71,25 @@ def test_run_writes_every_file(first_run):
     assert (out / str(Y) / "quality" / "summary.json").is_file()
 
 
+def test_published_files_follow_the_umask(first_run):
+    """OUT/Y and every file in it get the permissions of the umask (0022 here: readable by all),
+    not the 0700/0600 of Python's private temporary files."""
+    import os
+    import stat
+
+    out, result = first_run
+    assert result.exit_code == 0, result.output
+    umask = os.umask(0)
+    os.umask(umask)
+    folder = out / str(Y)
+    paths = [folder, *folder.rglob("*")]
+    assert len(paths) > 8
+    for p in paths:
+        mode = stat.S_IMODE(p.stat().st_mode)
+        expected = (0o777 if p.is_dir() else 0o666) & ~umask
+        assert mode == expected, (p.relative_to(out), oct(mode))
+
+
 def test_areas_csv_exact(first_run):
     out, _ = first_run
     lines = (out / str(Y) / "areas.csv").read_bytes().decode("utf-8").split("\n")
