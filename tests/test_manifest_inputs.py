@@ -93,6 +93,12 @@ def test_other_inputs_are_kept(first, data):
     for key in ("boundaries/areas.csv", "boundaries/parcels.csv", "history/lists.csv"):
         assert m["inputs"][key] == {"sha256": _sha256(data / key)}
     assert any(k.startswith("reference/") for k in m["inputs"])
+    # 2014-2016 are all computed under the built-in rule set 2014
+    from pipeline.rules import RULES_DIR
+
+    assert {k: v for k, v in m["inputs"].items() if k.startswith("rules/")} == {
+        "rules/2014.toml": {"sha256": _sha256(RULES_DIR / "2014.toml"), "origin": "package"}
+    }
 
 
 def test_started_is_the_start_of_the_run(first):

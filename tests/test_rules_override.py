@@ -32,6 +32,14 @@ def test_a_rules_file_with_a_lower_min_residents_publishes(tmp_path):
     # area C has 20 residents: eligible under min_residents 10, not under the built-in 1000
     assert (rows["C"]["residents"], rows["C"]["eligible"], rows["C"]["ruleset"]) == ("20", "true", "lowered")
     assert not (out / "rejected").exists()
+    # the manifest names the rules file read, with its SHA-256 (OUTPUTS.md: every input file read)
+    import hashlib
+    import json
+
+    inputs = json.loads((out / str(Y) / "manifest.json").read_text(encoding="utf-8"))["inputs"]
+    assert inputs["rules/--rules/lowered.toml"] == {"sha256": hashlib.sha256(rules.read_bytes()).hexdigest(),
+                                                    "origin": "file"}  # fmt: skip
+    assert not any(k.startswith("rules/") and k != "rules/--rules/lowered.toml" for k in inputs)
 
 
 def test_yearly_counts_metadata_reports_the_national_counts_of_its_own_rule_set(tmp_path):

@@ -47,6 +47,17 @@ def _inputs_read(con, settings: Settings, list_year: int) -> dict:
     hist = settings.data_path / "history" / "lists.csv"
     if hist.is_file():
         files["history/lists.csv"] = {"sha256": file_sha256(hist)}
+    # the rule-set files: the list year's (a --rules file, or the built-in in force) and those of
+    # the earlier list years the history computed (METHOD.md § 6: they keep the one in force then)
+    from pipeline.rules import RULES_DIR
+
+    computed = [y for y, source in calculate.history_sources(con, list_year).items() if source == "computed"]
+    for y in [*computed, list_year]:
+        path = Path(settings.rules_for(y).source)
+        if path.is_file():
+            builtin = path.resolve().parent == RULES_DIR.resolve()
+            key = f"rules/{path.name}" if builtin else f"rules/--rules/{path.name}"
+            files[key] = {"sha256": file_sha256(path), "origin": "package" if builtin else "file"}
     for ref in reference.reference_files(settings.data_path):
         origin = "data" if ref.path.parent.parent == settings.data_path else "package"
         files[f"reference/{ref.name}.csv"] = {"sha256": ref.sha256, "origin": origin}
