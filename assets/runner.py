@@ -181,8 +181,10 @@ def _range_step(label: str, asset: str, a: int, b: int) -> Step:
     return Step(label, (asset,), str(a), None if a == b else str(b))
 
 
-def plan_steps(settings: Settings, requested: list[int], con: duckdb.DuckDBPyConnection) -> list[Step]:
-    """The steps for the requested list years, given the loaded history (stg_history)."""
+def list_years_to_compute(settings: Settings, requested: list[int], con: duckdb.DuckDBPyConnection) -> list[int]:
+    """The requested list years and the earlier ones their history computes from the registers
+    (METHOD.md § 6), given the loaded history (stg_history). Raises InputError for a year the
+    history cannot resolve."""
     data_dir = settings.data_path
     computable = calculate.computable_list_years(data_dir)
     file_years = calculate.history_file_years(con)
@@ -191,7 +193,13 @@ def plan_steps(settings: Settings, requested: list[int], con: duckdb.DuckDBPyCon
         plan = plan_sources(y, settings.history, file_years, computable | set(requested),
                             history_file=str(data_dir / "history" / "lists.csv"))  # fmt: skip
         compute |= {yr for yr, src in plan.items() if src == "computed"}
-    list_years = sorted(compute)
+    return sorted(compute)
+
+
+def plan_steps(settings: Settings, requested: list[int], con: duckdb.DuckDBPyConnection) -> list[Step]:
+    """The steps for the requested list years, given the loaded history (stg_history)."""
+    data_dir = settings.data_path
+    list_years = list_years_to_compute(settings, requested, con)
     register_years: dict[int, set[str]] = {}
     for y in list_years:
         for table, year in contract.needed_registers(y):
@@ -308,7 +316,11 @@ def _run_steps(settings: Settings, requested: list[int], run: Callable[[Step], N
 
 
 def run_check(settings: Settings, year: int | None = None) -> tuple[int, Path, str]:
-    """`boliglister check`: ingest (with the blocking checks) and validate the inputs of list year Y.
+    """`boliglister check`: ingest (with the blocking checks) and validate every input that
+    `boliglister run --year Y` reads: the registers of list year Y and of the earlier list years
+    its history computes from the registers (so a run stops on no register that `check` passed),
+    the code lists, boundaries and history, and the list-year input suites of each of those years.
+    Y defaults to the newest list year whose extracts are all present.
 
     Returns (exit code, report folder, error line). The report goes to OUT/check/Y/quality/.
     """
@@ -330,30 +342,42 @@ def run_check(settings: Settings, year: int | None = None) -> tuple[int, Path, s
     gx_runner.start_worker()  # GX imports in its own process while the registers load
     run = step_runner(settings)
     folder = settings.out_path / "check" / str(year) / "quality"
+    needed: list[tuple[str, int]] = []
     try:
         run(Step("code lists, boundaries, history", ("reference", "boundaries", "history"), None))
+        with connect(settings.warehouse_path) as con:
+            list_years = list_years_to_compute(settings, [year], con)
+        needed = list(dict.fromkeys(ty for y in list_years for ty in contract.needed_registers(y)))
         by_year: dict[int, set[str]] = {}
-        for table, y in contract.needed_registers(year):
+        for table, y in needed:
             by_year.setdefault(y, set()).add(table)
-        for y, tables in sorted(by_year.items()):
+        for y, tables in sorted(by_year.items(), reverse=True):
             run(Step(f"ingest {y}", tuple(t for t in contract.REGISTERS if t in tables), str(y)))
     except RunFailed as exc:
         # a blocking check at ingestion: the report holds what was validated before it stopped
         line = str(exc)
         done = []
         with connect(settings.warehouse_path) as con:
-            for table, y in contract.needed_registers(year):
+            for table, y in needed:
                 stored = load_result(con, table, y)
                 if stored is not None:
                     done.append(stored)
+        if not any(r.has_errors for r in done):
+            # a check at the load itself (columns, types, keys, codes: the file was not loaded, so
+            # no suite ran on it): the report says so, with the same line (counts, never values)
+            done.append(quality.QualityResult([quality.Outcome(
+                suite="ingestion", check="blocking_checks", expectation_type="blocking check at ingestion",
+                severity="error", success=False, table="registers", column=None, year=None, description=line,
+            )]))  # fmt: skip
         quality.write_quality_report(done, folder)
         return 1, folder, line
     with connect(settings.warehouse_path) as con:
         # the register suites ran as checks of the ingestion steps (kept in the warehouse)
         result = quality.QualityResult()
-        for table, y in contract.needed_registers(year):
+        for table, y in needed:
             stored = load_result(con, table, y)
             result.extend(stored if stored is not None else quality.validate_register(con, table, y))
-        result.extend(quality.validate_list_year_inputs(con, year))
+        for y in sorted(list_years, reverse=True):
+            result.extend(quality.validate_list_year_inputs(con, y))
     quality.write_quality_report([result], folder)
     return (1 if result.has_errors else 0), folder, result.error_line()

@@ -275,6 +275,28 @@ def test_check_exits_1_on_an_error_and_names_file_column_year(data_dir, tmp_path
     assert "bef_2021.parquet" in line and "column alder" in line and "year 2021" in line
 
 
+def test_check_validates_the_registers_of_the_history_years_the_run_computes(tmp_path):
+    """On the samples the history file covers 2008-2013, so `run --year 2016` computes 2014 and
+    2015 from the registers too and stops on a duplicate pnr in bef_2014, which list year 2016
+    itself does not read: `check --year 2016` must stop on it as well."""
+    import polars as pl
+
+    samples = Path(__file__).resolve().parents[1] / "data_samples"
+    broken = tmp_path / "data"
+    shutil.copytree(samples, broken)
+    bef = pl.read_parquet(broken / "registers" / "bef_2014.parquet")
+    pl.concat([bef, bef.head(1)]).write_parquet(broken / "registers" / "bef_2014.parquet")
+    result = CliRunner().invoke(main, ["check", "--data", str(broken), "--out", str(tmp_path / "o"), "--year", "2016"])
+    assert result.exit_code == 1, result.output
+    line = result.output.strip().splitlines()[-1]
+    assert "bef_2014.parquet" in line and "column pnr" in line and "year 2014" in line
+    summary = json.loads((tmp_path / "o" / "check" / "2016" / "quality" / "summary.json").read_text())
+    assert summary["has_errors"] is True
+    failed = [c for c in summary["checks"] if not c["success"]]
+    assert [(c["suite"], c["severity"]) for c in failed] == [("ingestion", "error")]
+    assert "bef_2014.parquet" in failed[0]["description"]
+
+
 def test_rule_set_switch_2020_to_2021(data_dir, tmp_path):
     """The same registers under the rule set of 2020 and 2021: combined letting exists only
     until 2020, prevention only from 2021, and the Danish list names follow the rule set."""
