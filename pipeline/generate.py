@@ -1112,6 +1112,14 @@ def _history(rng: np.random.Generator, geo: _Geo, status: pl.DataFrame, first: i
     f_len = rng.integers(1, 4, n_area)
     for j in range(span):
         listed[:, j] |= former & (j >= f_start) & (j < f_start + f_len) & (j < span - 1)
+    # The history file covers a year only with a row of that year (METHOD.md § 6), so a year with
+    # nobody listed would be a gap, which stops every later run. At small scale, where it happens,
+    # the most non-western eligible area (any area if none is eligible) stands on that year's list.
+    # No random draw: the data of every other scale stay exactly as they were.
+    if n_area:
+        c5 = np.nan_to_num(status["c5"].to_numpy().astype(float), nan=-1.0)
+        pick = int(np.argmax(np.where(status["eligible"].to_numpy(), c5, c5 - 2.0)))
+        listed[pick, ~listed.any(axis=0)] = True
     rows_a, rows_y, rows_l = [], [], []
     for j, y in enumerate(years):
         ids = np.flatnonzero(listed[:, j])

@@ -261,6 +261,17 @@ def test_history_years_and_ids(gen):
     assert not hist.is_duplicated().any()
 
 
+def test_history_covers_every_year_at_small_scale(tmp_path):
+    """At 20,000 persons no area is parallel at the first data year, and the history file had no
+    row at all, so every generated list year failed on its history gap (METHOD.md § 6). Every
+    history year now has a row."""
+    out = tmp_path / "small"
+    generate(out, 20_000, (2012, 2021), 20241201)
+    hist = pl.read_csv(out / "history" / "lists.csv")
+    assert sorted(set(hist["list_year"].to_list())) == list(range(2008, 2014))
+    assert not hist.is_duplicated().any()
+
+
 def test_arguments_are_checked(tmp_path):
     with pytest.raises(ValueError, match="years"):
         generate(tmp_path / "x", 1000, (2021, 2020), 1)
