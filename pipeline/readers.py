@@ -188,7 +188,11 @@ def _register_raw(con: duckdb.DuckDBPyConnection, path: Path, year: int | None, 
             raise _read_error(path, year, "Parquet", exc) from None
     elif suffix == ".csv":
         try:
-            rel = con.read_csv(str(path), header=True, all_varchar=True, encoding="utf-8")
+            # RFC 4180 quoting, given rather than sniffed: DuckDB infers the dialect from a sample
+            # of the first rows, and a file quoting no field there kept the quotes of later fields
+            # inside their values (a quoted pnr then matched no other register). The delimiter is
+            # still inferred, so a semicolon file (Danish Excel) reads too.
+            rel = con.read_csv(str(path), header=True, all_varchar=True, encoding="utf-8", quotechar='"', escapechar='"')
             rel.to_view(name, replace=True)
         except duckdb.Error as exc:
             raise _read_error(path, year, "CSV (UTF-8 with a header row)", exc) from None

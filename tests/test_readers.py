@@ -122,6 +122,19 @@ def test_csv_text_forms(con, tmp_path):
     ]
 
 
+def test_csv_fields_quoted_only_after_the_sniffer_sample_are_unquoted(con, tmp_path):
+    """DuckDB infers a CSV's dialect from its first rows (20,480): quotes that first appear later
+    must still be read as quotes, with "" as an escaped quote (RFC 4180)."""
+    table = Table("t", (Column("pnr", "string"), Column("kom", "int"), Column("name", "string")))
+    rows = [f"p{i},101,x" for i in range(30_000)] + ['"p30000","102","a, b"', '"q""x",103,"y"']
+    p = _csv(tmp_path, "pnr,kom,name\n" + "\n".join(rows) + "\n")
+    got = read_typed(con, p, table)
+    assert len(got) == 30_002
+    assert got[-2:] == [("p30000", 102, "a, b"), ('q"x', 103, "y")]
+    semicolons = _csv(tmp_path, 'pnr;kom;name\n"a";101;"b;c"\n', "semi.csv")
+    assert read_typed(con, semicolons, table) == [("a", 101, "b;c")]
+
+
 @pytest.mark.parametrize(
     ("column", "type_", "values", "problem"),
     [
