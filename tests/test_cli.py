@@ -168,6 +168,26 @@ def test_missing_register_names_the_file_and_publishes_nothing(first_run, data_d
     assert (out / str(Y) / "areas.csv").read_bytes() == before
 
 
+def test_a_year_without_decisions_publishes_with_a_warning(data_dir, tmp_path):
+    """DATA_CONTRACT does not require a kraf extract to have rows: an empty one is a year without
+    decisions (no resident convicted), so the run publishes, and the quality report warns."""
+    import polars as pl
+
+    empty = tmp_path / "data"
+    shutil.copytree(data_dir, empty)
+    kraf = empty / "registers" / f"kraf_{Y - 1}.parquet"
+    pl.read_parquet(kraf).clear().write_parquet(kraf)
+    out = tmp_path / "o"
+    result = CliRunner().invoke(main, ["run", "--year", str(Y), "--data", str(empty), "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    nat = json.loads((out / str(Y) / "national.json").read_text(encoding="utf-8"))
+    assert nat["conviction_counts"]["last"]["convicted"] == 0
+    summary = json.loads((out / str(Y) / "quality" / "summary.json").read_text(encoding="utf-8"))
+    warned = [(c["suite"], c["check"], c["year"]) for c in summary["checks"] if not c["success"]]
+    assert ("kraf", "has_rows", Y - 1) in warned
+    assert all(c["severity"] == "warning" for c in summary["checks"] if not c["success"])
+
+
 def test_unknown_rule_set_is_one_line(data_dir, tmp_path):
     result = CliRunner().invoke(main, ["run", "--year", str(Y), "--data", str(data_dir), "--out", str(tmp_path),
                                        "--rules", "1999", "--quiet"])  # fmt: skip
