@@ -190,10 +190,32 @@ def list_years_to_compute(settings: Settings, requested: list[int], con: duckdb.
     file_years = calculate.history_file_years(con)
     compute: set[int] = set(requested)
     for y in requested:
-        plan = plan_sources(y, settings.history, file_years, computable | set(requested),
-                            history_file=str(data_dir / "history" / "lists.csv"))  # fmt: skip
+        try:
+            plan = plan_sources(y, settings.history, file_years, computable | set(requested),
+                                history_file=str(data_dir / "history" / "lists.csv"))  # fmt: skip
+        except InputError as exc:
+            raise _missing_history_register(data_dir, y, exc) from None
         compute |= {yr for yr, src in plan.items() if src == "computed"}
     return sorted(compute)
+
+
+def _missing_history_register(data_dir: Path, list_year: int, exc: InputError) -> InputError:
+    """The history of `list_year` needs a year that neither the history file nor the registers
+    cover: when the registers hold part of that year's extracts, the error names the first one
+    missing (DATA_CONTRACT: a missing extract is an error that names it), else the history file."""
+    y = exc.year
+    if y is None:
+        return exc
+    missing = missing_registers(data_dir, [y])
+    if not missing or len(missing) == len(contract.needed_registers(y)):
+        return exc
+    table, year, path = missing[0]
+    return InputError(
+        f"register extract is missing (looked for .parquet, .csv, .sas7bdat); the history of list year "
+        f"{list_year} computes list year {y} from the registers, which the history file does not cover",
+        file=str(path),
+        year=year,
+    )
 
 
 def plan_steps(settings: Settings, requested: list[int], con: duckdb.DuckDBPyConnection) -> list[Step]:

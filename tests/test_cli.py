@@ -317,6 +317,20 @@ def test_check_validates_the_registers_of_the_history_years_the_run_computes(tmp
     assert "bef_2014.parquet" in failed[0]["description"]
 
 
+def test_a_register_missing_for_a_history_year_is_named(tmp_path):
+    """On the samples the history of 2024 computes 2014-2023 from the registers; udda_2016 is
+    read only by list year 2017. Without it the error names that file and its year."""
+    samples = Path(__file__).resolve().parents[1] / "data_samples"
+    data = tmp_path / "data"
+    shutil.copytree(samples, data)
+    (data / "registers" / "udda_2016.parquet").unlink()
+    result = CliRunner().invoke(main, ["run", "--year", "2024", "--data", str(data), "--out", str(tmp_path / "o"), "--quiet"])
+    assert result.exit_code == 1
+    line = result.output.strip().splitlines()[-1]
+    assert "udda_2016.parquet" in line and "year 2016" in line and "list year 2017" in line
+    assert not (tmp_path / "o" / "2024").exists()
+
+
 def test_rule_set_switch_2020_to_2021(data_dir, tmp_path):
     """The same registers under the rule set of 2020 and 2021: combined letting exists only
     until 2020, prevention only from 2021, and the Danish list names follow the rule set."""
