@@ -103,6 +103,14 @@ def _quality_error_line(settings: Settings, step: Step) -> str | None:
             result = load_result(con, scope, y)
             if result is not None and result.has_errors:
                 line = result.error_line()
+                if scope in contract.REGISTERS:
+                    # a register suite's error names the extract's file too
+                    err = result.to_error()
+                    try:
+                        err.file = str(contract.find_register_file(settings.data_path, scope, y))
+                        line = err.line()
+                    except InputError:
+                        pass
                 if scope == "list_year":
                     line += f"; report: {settings.out_path / 'rejected' / str(y) / 'quality'}"
                 return line

@@ -188,6 +188,25 @@ def test_a_year_without_decisions_publishes_with_a_warning(data_dir, tmp_path):
     assert all(c["severity"] == "warning" for c in summary["checks"] if not c["success"])
 
 
+def test_a_register_suite_error_names_file_column_and_year(data_dir, tmp_path):
+    """A crime code under none of crime_laws.csv's prefixes fails the kraf suite (an error): the
+    one line names the extract's file, the column and the year, like the checks at the load."""
+    import polars as pl
+
+    bad = tmp_path / "data"
+    shutil.copytree(data_dir, bad)
+    kraf = bad / "registers" / f"kraf_{Y - 1}.parquet"
+    decisions = pl.read_parquet(kraf)
+    assert decisions.height > 0
+    decisions.with_columns(pl.lit("9000001").alias("afg_ger7")).write_parquet(kraf)
+    result = CliRunner().invoke(main, ["run", "--year", str(Y), "--data", str(bad), "--out", str(tmp_path / "o"), "--quiet"])
+    assert result.exit_code == 1
+    line = result.output.strip().splitlines()[-1]
+    assert f"kraf_{Y - 1}.parquet" in line and "column afg_ger7" in line and f"year {Y - 1}" in line
+    assert "afg_ger7_law_known" in line
+    assert not (tmp_path / "o" / str(Y)).exists()
+
+
 def test_unknown_rule_set_is_one_line(data_dir, tmp_path):
     result = CliRunner().invoke(main, ["run", "--year", str(Y), "--data", str(data_dir), "--out", str(tmp_path),
                                        "--rules", "1999", "--quiet"])  # fmt: skip
