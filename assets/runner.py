@@ -169,21 +169,6 @@ def _kept(con: duckdb.DuckDBPyConnection, table: str, year: int, sha: str | None
     return result is not None and not result.has_errors
 
 
-def _consecutive(years: set[int]) -> list[tuple[int, int]]:
-    """The years as runs of consecutive years, (first, last) each, in order."""
-    out: list[tuple[int, int]] = []
-    for y in sorted(years):
-        if out and y == out[-1][1] + 1:
-            out[-1] = (out[-1][0], y)
-        else:
-            out.append((y, y))
-    return out
-
-
-def _span(a: int, b: int) -> str:
-    return str(a) if a == b else f"{a}-{b}"
-
-
 def _range_step(label: str, asset: str, a: int, b: int) -> Step:
     """One run of `asset` over the years a..b (a single partition when a == b)."""
     return Step(label, (asset,), str(a), None if a == b else str(b))
@@ -250,10 +235,10 @@ def plan_steps(settings: Settings, requested: list[int], con: duckdb.DuckDBPyCon
         else:
             steps.append(Step(f"ingest {' '.join(tables)} {year}", tables, str(year)))
     # years that do not depend on each other: each run of consecutive years is one Dagster run
-    for a, b in _consecutive({s for y in list_years for s in (y - 1, y)}):
-        steps.append(_range_step(f"residents 1 January {_span(a, b)}", "residents", a, b))
-    for a, b in _consecutive({t for y in list_years for t in (y - 2, y - 1)}):
-        label = f"counts of data year {a}" if a == b else f"counts of data years {_span(a, b)}"
+    for a, b in contract.year_runs({s for y in list_years for s in (y - 1, y)}):
+        steps.append(_range_step(f"residents 1 January {contract.year_span(a, b)}", "residents", a, b))
+    for a, b in contract.year_runs({t for y in list_years for t in (y - 2, y - 1)}):
+        label = f"counts of data year {a}" if a == b else f"counts of data years {contract.year_span(a, b)}"
         steps.append(_range_step(label, "yearly_counts", a, b))
     for y in list_years:
         assets = ["list_counts", "classification", "areas"]

@@ -154,6 +154,22 @@ def available_years(data_dir: Path, table: str) -> list[int]:
     return sorted(years)
 
 
+def year_runs(years) -> list[tuple[int, int]]:
+    """The years as runs of consecutive years, (first, last) each, in order."""
+    out: list[tuple[int, int]] = []
+    for y in sorted(set(int(y) for y in years)):
+        if out and y == out[-1][1] + 1:
+            out[-1] = (out[-1][0], y)
+        else:
+            out.append((y, y))
+    return out
+
+
+def year_span(first: int, last: int) -> str:
+    """The years first..last as text: "2014-2016", or "2014" for one year."""
+    return str(first) if first == last else f"{first}-{last}"
+
+
 def needed_registers(list_year: int) -> list[tuple[str, int]]:
     """The register tables and years that list year Y reads (DATA_CONTRACT.md, last section)."""
     y = list_year

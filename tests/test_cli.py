@@ -416,7 +416,7 @@ def test_the_console_process_publishes_the_same_files_with_and_without_the_worke
 
 
 def test_consecutive_years():
-    from assets.runner import _consecutive
+    from pipeline.contract import year_runs as _consecutive
 
     assert _consecutive({2016, 2013, 2014, 2015, 2018, 2020, 2019}) == [(2013, 2016), (2018, 2020)]
     assert _consecutive({2024}) == [(2024, 2024)]

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
+from pipeline.contract import year_runs, year_span
 from pipeline.errors import InputError
 from pipeline.reference import PACKAGE_DIR, load_reference
 
@@ -391,10 +392,4 @@ def departure_reason(list_key: str, current: dict | None, min_residents: int = 1
 
 def year_ranges(years) -> str:
     """Years as runs of consecutive years: [2014, 2015, 2016, 2019] -> "2014-2016, 2019"."""
-    runs: list[list[int]] = []
-    for y in sorted(set(int(y) for y in years)):
-        if runs and y == runs[-1][1] + 1:
-            runs[-1][1] = y
-        else:
-            runs.append([y, y])
-    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
+    return ", ".join(year_span(a, b) for a, b in year_runs(years))
