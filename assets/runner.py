@@ -146,14 +146,16 @@ def step_runner(settings: Settings, instance: dg.DagsterInstance | None = None) 
     return run
 
 
-def missing_registers(data_dir: Path, years: list[int]) -> list[tuple[str, int, Path]]:
+def missing_registers(data_dir: Path, years: list[int]) -> list[InputError]:
+    """The contract's error (naming the file and year) for each extract that list years `years`
+    read and that is not in `data_dir`, in the order of contract.needed_registers."""
     out = []
     for y in years:
         for table, year in contract.needed_registers(y):
             try:
                 contract.find_register_file(data_dir, table, year)
-            except InputError:
-                out.append((table, year, Path(data_dir) / "registers" / f"{table}_{year}.parquet"))
+            except InputError as exc:
+                out.append(exc)
     return out
 
 
@@ -202,23 +204,26 @@ def _missing_history_register(data_dir: Path, list_year: int, exc: InputError) -
     missing = missing_registers(data_dir, [y])
     if not missing or len(missing) == len(contract.needed_registers(y)):
         return exc
-    table, year, path = missing[0]
-    return InputError(
-        f"register extract is missing (looked for .parquet, .csv, .sas7bdat); the history of list year "
-        f"{list_year} computes list year {y} from the registers, which the history file does not cover",
-        file=str(path),
-        year=year,
-    )
+    gone = missing[0]
+    return InputError(f"{gone.problem}; the history of list year {list_year} computes list year {y} "
+                      "from the registers, which the history file does not cover",
+                      file=gone.file, year=gone.year)  # fmt: skip
+
+
+def _register_years(list_years: list[int]) -> dict[int, set[str]]:
+    """The register tables each data year must load for `list_years` (DATA_CONTRACT.md)."""
+    by_year: dict[int, set[str]] = {}
+    for y in list_years:
+        for table, year in contract.needed_registers(y):
+            by_year.setdefault(year, set()).add(table)
+    return by_year
 
 
 def plan_steps(settings: Settings, requested: list[int], con: duckdb.DuckDBPyConnection) -> list[Step]:
     """The steps for the requested list years, given the loaded history (stg_history)."""
     data_dir = settings.data_path
     list_years = list_years_to_compute(settings, requested, con)
-    register_years: dict[int, set[str]] = {}
-    for y in list_years:
-        for table, year in contract.needed_registers(y):
-            register_years.setdefault(year, set()).add(table)
+    register_years = _register_years(list_years)
     from pipeline.ingest import ingested_sha256, register_files_sha256
 
     # only a file already loaded can be kept: hash those (the others are hashed by their ingestion)
@@ -265,12 +270,8 @@ def run_list_years(
     settings = Settings(**{**settings.model_dump(), "requested_years": requested, "run_started": started})
     missing = missing_registers(settings.data_path, requested)
     if missing:
-        table, year, path = missing[0]
-        raise InputError(
-            "register extract is missing (looked for .parquet, .csv, .sas7bdat); nothing was published",
-            file=str(path),
-            year=year,
-        )
+        gone = missing[0]
+        raise InputError(f"{gone.problem}; nothing was published", file=gone.file, year=gone.year)
     from pipeline.quality import gx_runner
 
     gx_runner.start_worker()  # GX in a process of its own when not imported yet
@@ -349,8 +350,7 @@ def run_check(settings: Settings, year: int | None = None) -> tuple[int, Path, s
         year = max(computable)
     missing = missing_registers(settings.data_path, [year])
     if missing:
-        table, y, path = missing[0]
-        raise InputError("register extract is missing", file=str(path), year=y)
+        raise missing[0]
     settings = Settings(**{**settings.model_dump(), "requested_years": [year]})
     from pipeline.quality import gx_runner
 
@@ -362,10 +362,8 @@ def run_check(settings: Settings, year: int | None = None) -> tuple[int, Path, s
         run(Step("code lists, boundaries, history", ("reference", "boundaries", "history"), None))
         with connect(settings.warehouse_path) as con:
             list_years = list_years_to_compute(settings, [year], con)
-        needed = list(dict.fromkeys(ty for y in list_years for ty in contract.needed_registers(y)))
-        by_year: dict[int, set[str]] = {}
-        for table, y in needed:
-            by_year.setdefault(y, set()).add(table)
+        by_year = _register_years(list_years)
+        needed = [(t, y) for y, tables in sorted(by_year.items(), reverse=True) for t in contract.REGISTERS if t in tables]
         for y, tables in sorted(by_year.items(), reverse=True):
             run(Step(f"ingest {y}", tuple(t for t in contract.REGISTERS if t in tables), str(y)))
     except RunFailed as exc:
