@@ -21,11 +21,16 @@ from pipeline.warehouse import connect
 GROUP = "publication"
 
 
+def _list_years_computed(con, list_year: int) -> list[int]:
+    """List year Y and the earlier list years its history computed from the registers (METHOD.md § 6)."""
+    computed = [y for y, source in calculate.history_sources(con, list_year).items() if source == "computed"]
+    return [*computed, list_year]
+
+
 def registers_read(con, list_year: int) -> list[tuple[str, int]]:
     """The register extracts (table, data year) that list year Y's outputs were computed from: its
-    own, and those of every earlier list year its history computed from the registers (METHOD.md § 6)."""
-    computed = [y for y, source in calculate.history_sources(con, list_year).items() if source == "computed"]
-    needed = {tr for y in [*computed, list_year] for tr in contract.needed_registers(y)}
+    own, and those of every earlier list year its history computed from the registers."""
+    needed = {tr for y in _list_years_computed(con, list_year) for tr in contract.needed_registers(y)}
     return sorted(needed, key=lambda tr: (tr[1], tr[0]))
 
 
@@ -51,8 +56,7 @@ def _inputs_read(con, settings: Settings, list_year: int) -> dict:
     # the earlier list years the history computed (METHOD.md § 6: they keep the one in force then)
     from pipeline.rules import RULES_DIR
 
-    computed = [y for y, source in calculate.history_sources(con, list_year).items() if source == "computed"]
-    for y in [*computed, list_year]:
+    for y in _list_years_computed(con, list_year):
         path = Path(settings.rules_for(y).source)
         if path.is_file():
             builtin = path.resolve().parent == RULES_DIR.resolve()
