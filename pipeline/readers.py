@@ -44,6 +44,10 @@ DATE_TEXT = r"[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 
+# The calendar of the registers: a timestamp with a time zone (an instant) is read as the date it
+# fell on in Denmark. DuckDB's ICU extension, statically linked, holds the zone database.
+DATE_ZONE = "Europe/Copenhagen"
+
 
 def _kind(duck_type: str) -> str:
     t = duck_type.upper()
@@ -116,6 +120,11 @@ def column_rules(col: Column, raw_ref: str, duck_type: str) -> tuple[str, str, s
             return raw_ref, f"({raw_ref} is null or {d} in (0, 1))", "are not booleans (0/1)"
     if kind == "bool" and target == "bool":
         return raw_ref, "true", wrong
+    if kind == "timestamp" and target == "date" and "TIME ZONE" in duck_type.upper():
+        # An instant, not a calendar date: its Danish date, whatever the machine's time zone (a
+        # plain cast takes the session's zone, so the same file gave a decision on 31 December
+        # 23:30 UTC to 2022 on one machine and to 2023 on a machine set to Danish time).
+        return f"cast(timezone('{DATE_ZONE}', {raw_ref}) as date)", "true", wrong
     if kind in ("date", "timestamp") and target == "date":
         return f"cast({raw_ref} as date)", "true", wrong
     # Any other combination: the column has the wrong type; every non-null value is an error.

@@ -167,6 +167,32 @@ def test_parquet_types_and_strictness(con, tmp_path):
     assert str(e.value) == f"file {p}, column socio13, year 2024: 1 of 2 rows are not whole numbers (type int)"
 
 
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York", "Europe/Copenhagen"])
+def test_parquet_instant_is_read_as_its_danish_date_on_any_machine(con, tmp_path, zone):
+    # 31 Dec 2022 23:30 UTC is 1 Jan 2023 00:30 in Copenhagen; 30 Jun 2023 22:30 UTC is 1 Jul
+    # (summer time, +2 h); a naive timestamp is its own date. The session's zone (the machine's,
+    # by default) must not move a decision into another year.
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    utc = dt.timezone.utc
+    p = tmp_path / "kraf_2023.parquet"
+    pq.write_table(pa.table({
+        "pnr": ["a", "b", "c"],
+        "afg_dato": pa.array([dt.datetime(2022, 12, 31, 23, 30, tzinfo=utc), dt.datetime(2023, 6, 30, 22, 30, tzinfo=utc),
+                              dt.datetime(2023, 3, 1, 12, 0, tzinfo=utc)], pa.timestamp("us", tz="UTC")),
+        "afg_ger7": ["7111111", "7111111", "7111111"],
+        "afg_afgtyp": [1, 1, 1],
+    }), p)  # fmt: skip
+    q = tmp_path / "naive.parquet"
+    pq.write_table(pa.table({"pnr": ["a"], "afg_dato": pa.array([dt.datetime(2022, 12, 31, 23, 30)]),
+                             "afg_ger7": ["7111111"], "afg_afgtyp": [1]}), q)  # fmt: skip
+    con.execute(f"set TimeZone = '{zone}'")
+    assert [r[1] for r in read_typed(con, p, REGISTERS["kraf"], 2023)] == [
+        dt.date(2023, 1, 1), dt.date(2023, 7, 1), dt.date(2023, 3, 1)]
+    assert [r[1] for r in read_typed(con, q, REGISTERS["kraf"], 2023)] == [dt.date(2022, 12, 31)]
+
+
 def test_parquet_wrong_column_type(con, tmp_path):
     p = tmp_path / "ind_2024.parquet"
     pl.DataFrame({"pnr": ["a", "b"], "perindkialt_13": [1.0, 2.0], "skattepligtig": ["ja", "nej"]}).write_parquet(p)
