@@ -190,20 +190,15 @@ def _with_progress(quiet: bool, fn):
 @click.argument("out_a", type=click.Path(path_type=Path, exists=True, file_okay=False))
 @click.argument("out_b", type=click.Path(path_type=Path, exists=True, file_okay=False))
 @click.option("--year", type=int, required=True, help="The list year to compare.")
-@click.option("--csv", "csv_path", type=click.Path(path_type=Path), default=None,
-              help="Where to write the CSV (default OUT_B/Y/compare_<A>.csv).")  # fmt: skip
+@click.option("--csv", "csv_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Where to write the CSV (default OUT_B/compare/Y/compare_<A>.csv).")  # fmt: skip
 def compare(out_a: Path, out_b: Path, year: int, csv_path: Path | None) -> None:
     """Which areas change list between two runs (e.g. two boundary versions), and by how much
-    each criterion moves (percentage points)."""
+    each criterion moves (percentage points, B - A)."""
     try:
-        from rich.console import Console
+        from pipeline.publish.compare import default_compare_path, run_compare
 
-        from pipeline.publish.compare import compare_runs, format_compare, write_compare
-
-        df = compare_runs(out_a, out_b, year)
-        path = csv_path or (out_b / str(year) / f"compare_{out_a.resolve().name}.csv")
-        write_compare(df, path)
-        Console(width=160).print(format_compare(df))
+        path = run_compare(out_a, out_b, year, csv_path or default_compare_path(out_a, out_b, year))
         click.echo(f"wrote {path}")
     except Exception as exc:  # noqa: BLE001
         fail(exc)

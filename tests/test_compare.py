@@ -14,7 +14,9 @@ from click.testing import CliRunner
 from rich.console import Console
 
 from pipeline.errors import InputError
-from pipeline.publish.compare import COMPARE_SCHEMA, compare_command, compare_runs, format_compare, write_compare
+from assets.cli import main
+from pipeline.outputs import staged_year_folder
+from pipeline.publish.compare import COMPARE_SCHEMA, compare_runs, format_compare, write_compare
 
 F = Path(__file__).parent / "fixtures" / "publish"
 A, B = F / "out_a", F / "out_b"
@@ -101,8 +103,26 @@ def test_errors_name_file_and_year(tmp_path):
         compare_runs(A, tmp_path / "run", 2021)
 
 
-def test_click_command_writes_csv(tmp_path):
+def test_cli_writes_csv(tmp_path):
     out = tmp_path / "c.csv"
-    res = CliRunner().invoke(compare_command(), [str(A), str(B), "--year", "2021", "--csv", str(out)])
+    res = CliRunner().invoke(main, ["compare", str(A), str(B), "--year", "2021", "--csv", str(out)])
     assert res.exit_code == 0, res.output
-    assert "Vollsmose (A03)" in res.output and out.read_text(encoding="utf-8").count("\n") == 6
+    assert "Vollsmose (A03)" in res.output and f"wrote {out}" in res.output
+    assert out.read_text(encoding="utf-8").count("\n") == 6
+
+
+def test_cli_default_csv_survives_the_next_run_of_that_year(tmp_path):
+    # The default used to be OUT_B/Y/compare_<A>.csv, inside the folder the next `run` of year Y
+    # replaces whole: the comparison vanished without a word.
+    b = tmp_path / "out_b"
+    shutil.copytree(B, b)
+    res = CliRunner().invoke(main, ["compare", str(A), str(b), "--year", "2021"])
+    assert res.exit_code == 0, res.output
+    written = b / "compare" / "2021" / "compare_out_a.csv"
+    assert f"wrote {written}" in res.output
+    text = written.read_text(encoding="utf-8")
+    assert text.count("\n") == 6 and text.startswith("area_id,")
+    with staged_year_folder(b, 2021) as folder:  # what `run --year 2021 --out out_b` does at the end
+        shutil.copy(B / "2021" / "areas.csv", folder / "areas.csv")
+    assert written.read_text(encoding="utf-8") == text
+    assert not list((b / "2021").glob("compare*"))

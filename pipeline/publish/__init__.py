@@ -15,7 +15,7 @@ _WHERE = {
     "write_compare": "pipeline.publish.compare",
     "format_compare": "pipeline.publish.compare",
     "run_compare": "pipeline.publish.compare",
-    "compare_command": "pipeline.publish.compare",
+    "default_compare_path": "pipeline.publish.compare",
 }
 
 __all__ = sorted(_WHERE)

@@ -174,8 +174,15 @@ def format_compare(df: pl.DataFrame) -> Table:
     return table
 
 
-def run_compare(out_a: Path, out_b: Path, year: int, csv_path: Path, console=None) -> pl.DataFrame:
-    """What `boliglister compare` does: compare, print the table, write the CSV."""
+def default_compare_path(out_a: Path, out_b: Path, year: int) -> Path:
+    """`OUT_B/compare/Y/compare_<name of OUT_A>.csv`: beside run B's outputs, not inside `OUT_B/Y/`,
+    which the next `run` of that year replaces whole (a comparison written there was deleted by
+    it); the same pattern as `OUT/check/Y/` and `OUT/rejected/Y/`."""
+    return Path(out_b) / "compare" / str(year) / f"compare_{Path(out_a).resolve().name}.csv"
+
+
+def run_compare(out_a: Path, out_b: Path, year: int, csv_path: Path, console=None) -> Path:
+    """What `boliglister compare` does: compare, print the table, write the CSV; returns its path."""
     import sys
 
     from rich.console import Console
@@ -185,24 +192,4 @@ def run_compare(out_a: Path, out_b: Path, year: int, csv_path: Path, console=Non
     console = console or (Console() if sys.stdout.isatty() else Console(width=160))
     console.print(format_compare(df))
     write_compare(df, csv_path)
-    console.print(f"Written: {csv_path}")
-    return df
-
-
-def compare_command():
-    """The `compare` subcommand as a click command, for `cli.add_command(compare_command())`.
-    Errors are `InputError`s, left to the CLI's one-line error handler."""
-    import click
-
-    @click.command("compare")
-    @click.argument("out_a", type=click.Path(file_okay=False, path_type=Path))
-    @click.argument("out_b", type=click.Path(file_okay=False, path_type=Path))
-    @click.option("--year", type=int, required=True, help="List year to compare.")
-    @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-                  help="Where to write the CSV (default: ./compare_YEAR.csv).")
-    def compare(out_a: Path, out_b: Path, year: int, csv_path: Path | None) -> None:
-        """Which areas change list between two runs (e.g. two boundary versions), and by how much
-        each criterion moves (percentage points, B − A)."""
-        run_compare(out_a, out_b, year, csv_path or Path(f"compare_{year}.csv"))
-
-    return compare
+    return Path(csv_path)
