@@ -121,12 +121,6 @@ def _apportion(total: int, weights: np.ndarray) -> np.ndarray:
     return base
 
 
-def _choice(rng: np.random.Generator, table: dict[str, float], n: int) -> np.ndarray:
-    """Indices into list(table) drawn with the table's weights."""
-    p = np.array(list(table.values()), dtype=np.float64)
-    return rng.choice(len(p), size=n, p=p / p.sum())
-
-
 def _pad(values: np.ndarray, width: int) -> pa.Array:
     return pc.utf8_lpad(pc.cast(pa.array(np.asarray(values, dtype=np.int64)), pa.string()), width, "0")
 
