@@ -300,12 +300,29 @@ def check_types(con: duckdb.DuckDBPyConnection, src: Source, checks: list[tuple[
     except duckdb.Error as exc:
         raise _read_error(src.path, src.year, src.path.suffix.lstrip(".") or "a table", exc) from None
     src.rows = int(row[0])
-    for i, (col, _, _, wrong) in enumerate(checks):
+    for i, (col, norm, _, wrong) in enumerate(checks):
         bad, missing = int(row[1 + 2 * i]), int(row[2 + 2 * i])
         if bad:
-            raise src.error(f"{bad} of {src.rows} rows {wrong}", column=col.name)
+            raise src.error(f"{bad} of {src.rows} rows {wrong}{_decimal_comma_hint(con, src, col, norm)}", column=col.name)
         if missing:
             raise src.error(f"{missing} of {src.rows} rows are empty (the column is required)", column=col.name)
+
+
+# A number written with a decimal comma, as Danish Excel saves a semicolon CSV: not read as a number
+# (1.234 and 1,234 are ambiguous), but named in the error.
+DECIMAL_COMMA_TEXT = r"[+-]?[0-9]+,[0-9]+"
+
+
+def _decimal_comma_hint(con: duckdb.DuckDBPyConnection, src: Source, col: Column, norm: str) -> str:
+    """For a number column stored as text that failed its check: how many of its values are written
+    with a decimal comma (a count; no value is shown)."""
+    if col.type not in ("int", "float") or _kind(src.raw_types.get(col.name, "")) != "text":
+        return ""
+    n = con.execute(
+        f"select count(*) filter (where regexp_full_match({norm}, $pattern)) from {src.raw_view}",
+        {"pattern": DECIMAL_COMMA_TEXT},
+    ).fetchall()[0][0]
+    return f"; {n} of them are written with a decimal comma (write numbers with a decimal point)" if n else ""
 
 
 def check_loaded(con: duckdb.DuckDBPyConnection, src: Source, relation: str, params: dict) -> int:

@@ -156,6 +156,28 @@ def test_csv_wrong_values_are_counted_never_shown(con, tmp_path, column, type_, 
             assert v not in e.value.problem
 
 
+def test_csv_decimal_comma_is_named_not_read(con, tmp_path):
+    # Danish Excel saves a semicolon CSV with decimal commas: an error (1.234 and 1,234 would be
+    # ambiguous) that says how many values have one; no value is shown.
+    table = Table("t", (Column("pnr", "string"), Column("f", "float"), Column("i", "int")))
+    p = _csv(tmp_path, "pnr;f;i\na;1.5;7\nb;172966,5;12,0\nc; -3,25 ;1\nd;1,2,3;2\n", "semi.csv")
+    with pytest.raises(InputError) as e:
+        read_typed(con, p, table, 2021)
+    assert str(e.value) == (
+        f"file {p}, column f, year 2021: 3 of 4 rows are not of type float (the column is stored as VARCHAR); "
+        "2 of them are written with a decimal comma (write numbers with a decimal point)"
+    )
+    assert "172966" not in str(e.value) and "3,25" not in str(e.value)
+    p.write_text("pnr;f;i\na;1.5;7\nb;2.5;12,0\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"column i, year 2021: 1 of 2 rows are not whole numbers \(type int\); "
+                                         r"1 of them are written with a decimal comma"):  # fmt: skip
+        read_typed(con, p, table, 2021)
+    p.write_text("pnr;f;i\na;abc;7\n", encoding="utf-8")
+    with pytest.raises(InputError) as e:
+        read_typed(con, p, table, 2021)
+    assert str(e.value).endswith("1 of 1 rows are not of type float (the column is stored as VARCHAR)")
+
+
 def test_parquet_types_and_strictness(con, tmp_path):
     p = tmp_path / "akm_2024.parquet"
     pl.DataFrame({"pnr": [123, 456], "socio13": [131.0, 210.0], "other": ["x", "y"]}).write_parquet(p)
