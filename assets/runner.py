@@ -148,7 +148,8 @@ def step_runner(settings: Settings, instance: dg.DagsterInstance | None = None) 
 
 def missing_registers(data_dir: Path, years: list[int]) -> list[InputError]:
     """The contract's error (naming the file and year) for each extract that list years `years`
-    read and that is not in `data_dir`, in the order of contract.needed_registers."""
+    read and that is not in `data_dir` (or is there twice, in two formats), in the order of
+    contract.needed_registers."""
     out = []
     for y in years:
         for table, year in contract.needed_registers(y):

@@ -128,10 +128,18 @@ def register_candidates(data_dir: Path, table: str, year: int) -> list[Path]:
 
 
 def find_register_file(data_dir: Path, table: str, year: int) -> Path:
-    """The extract of `table` for `year`; an InputError naming the file when there is none."""
-    for path in register_candidates(data_dir, table, year):
-        if path.is_file():
-            return path
+    """The extract of `table` for `year`; an InputError naming the file when there is none, or
+    when there are two (say `bef_2024.parquet` beside a corrected `bef_2024.csv`: taking one of
+    them by its extension would publish from the other one's data without a word)."""
+    found = [path for path in register_candidates(data_dir, table, year) if path.is_file()]
+    if len(found) > 1:
+        raise InputError(
+            f"{len(found)} extracts of {table} for {year} ({', '.join(p.name for p in found)}): keep one",
+            file=str(found[0]),
+            year=year,
+        )
+    if found:
+        return found[0]
     expected = Path(data_dir) / "registers" / f"{table}_{year}.parquet"
     raise InputError(
         "register extract is missing (looked for .parquet, .csv, .sas7bdat)",

@@ -168,6 +168,26 @@ def test_missing_register_names_the_file_and_publishes_nothing(first_run, data_d
     assert (out / str(Y) / "areas.csv").read_bytes() == before
 
 
+def test_two_extracts_of_one_register_year_are_an_error(first_run, data_dir, tmp_path):
+    """A corrected CSV beside the old Parquet file: neither is taken by its extension."""
+    import polars as pl
+
+    out, _ = first_run
+    both = tmp_path / "data"
+    shutil.copytree(data_dir, both)
+    pl.read_parquet(both / "registers" / "akm_2020.parquet").write_csv(both / "registers" / "akm_2020.csv")
+    before = (out / str(Y) / "areas.csv").read_bytes()
+    result = CliRunner().invoke(main, ["run", "--year", str(Y), "--data", str(both), "--out", str(out), "--quiet"])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[-1] == (
+        f"boliglister: error: file {both / 'registers' / 'akm_2020.parquet'}, year 2020: "
+        "2 extracts of akm for 2020 (akm_2020.parquet, akm_2020.csv): keep one; nothing was published"
+    )
+    assert (out / str(Y) / "areas.csv").read_bytes() == before
+    check = CliRunner().invoke(main, ["check", "--data", str(both), "--year", str(Y), "--out", str(tmp_path / "c")])
+    assert check.exit_code == 1 and "2 extracts of akm for 2020" in check.output
+
+
 def test_a_year_without_decisions_publishes_with_a_warning(data_dir, tmp_path):
     """DATA_CONTRACT does not require a kraf extract to have rows: an empty one is a year without
     decisions (no resident convicted), so the run publishes, and the quality report warns."""
