@@ -32,7 +32,7 @@ import duckdb
 from pipeline import reference as reference_mod
 from pipeline.contract import BOUNDARY_FILES, HISTORY, HISTORY_LISTS, REGISTERS, find_register_file
 from pipeline.errors import InputError
-from pipeline.readers import check_loaded, close_source, open_source
+from pipeline.readers import check_loaded, close_source, open_source, source_read_error
 from pipeline.warehouse import not_in_code_list, replace_partition, sql_text, table_exists
 
 # ---------------------------------------------------------------------------------------------
@@ -452,7 +452,10 @@ def ingest_register(con: duckdb.DuckDBPyConnection, data_dir: Path, table: str, 
     src = open_source(con, path, spec, year, defer_exact=True)
     try:
         with _Transaction(con):
-            rows = _replace_year(con, f"stg_{table}", year, sql_text(f"stg_{table}"), {"source": src.view, "year": year})
+            try:
+                rows = _replace_year(con, f"stg_{table}", year, sql_text(f"stg_{table}"), {"source": src.view, "year": year})
+            except duckdb.InvalidInputException as exc:  # a row of the file that cannot be read
+                raise source_read_error(src, exc) from None
             if src.deferred:
                 seen = check_loaded(con, src, f"stg_{table} where year = $year", {"year": year})
                 _assert_scanned(COLUMNS_AND_TYPES, table, year, seen, rows)

@@ -165,8 +165,27 @@ class Source:
 
 
 def _read_error(path: Path, year: int | None, what: str, exc: BaseException) -> InputError:
-    # The exception class only: DuckDB's messages can quote the offending line of a file.
-    return InputError(f"cannot read the file as {what} ({exc.__class__.__name__})", file=str(path), year=year)
+    # The exception class, and from DuckDB's message only the line number and whether the bytes
+    # are not UTF-8: the message itself quotes the offending line of the file (a pnr, an income).
+    text = str(exc)
+    line = re.search(r"CSV Error on Line: (\d+)", text)
+    where = f" at line {line.group(1)}" if line else ""
+    if "Invalid unicode" in text or "not utf-8 encoded" in text:
+        return InputError(f"cannot read the file as {what}: not UTF-8{where} (save it as UTF-8)", file=str(path), year=year)
+    return InputError(f"cannot read the file as {what}{where} ({exc.__class__.__name__})", file=str(path), year=year)
+
+
+def what_format(path: Path) -> str:
+    """How an input file is read, for an error saying it cannot be."""
+    return {".parquet": "Parquet", ".csv": "CSV (UTF-8 with a header row)", ".sas7bdat": "a SAS dataset"}.get(
+        Path(path).suffix.lower(), "a table"
+    )
+
+
+def source_read_error(src: Source, exc: BaseException) -> InputError:
+    """A DuckDB error raised while reading `src`'s file (CSV rows are read, and checked, only when
+    a query reaches them): one line naming file and year, no value of the file."""
+    return _read_error(src.path, src.year, what_format(src.path), exc)
 
 
 def _match_columns(available: list[str], table: Table, path: Path, year: int | None) -> dict[str, str]:
@@ -298,7 +317,7 @@ def check_types(con: duckdb.DuckDBPyConnection, src: Source, checks: list[tuple[
     try:
         row = con.execute(f"select {', '.join(aggs)} from {src.raw_view}").fetchall()[0]
     except duckdb.Error as exc:
-        raise _read_error(src.path, src.year, src.path.suffix.lstrip(".") or "a table", exc) from None
+        raise source_read_error(src, exc) from None
     src.rows = int(row[0])
     for i, (col, norm, _, wrong) in enumerate(checks):
         bad, missing = int(row[1 + 2 * i]), int(row[2 + 2 * i])

@@ -383,6 +383,28 @@ def test_missing_file(data, loaded_db):
     )
 
 
+def test_csv_not_utf8_names_file_and_line_never_the_row(data, loaded_db):
+    # A Latin-1 byte (ø) in a column the checks before the load do not read: DuckDB meets it only
+    # at the insert, and its message quotes the whole line (a pnr): the error names file, year and
+    # line number only.
+    db = loaded_db
+    df = frame("bef")
+    lines = df.write_csv(None).splitlines()
+    p = Path(_path(data, "bef", "csv"))
+
+    def damage():
+        Path(_path(data, "bef")).unlink()
+        body = "\n".join(lines[:-1]).encode("utf-8") + b"\n" + lines[-1][:-1].encode("utf-8") + b"\xf8\n"
+        p.write_bytes(body)
+
+    err = _bad_input(data, db, "bef", damage=damage)
+    assert str(err) == (
+        f"file {p}, year 2024: cannot read the file as CSV (UTF-8 with a header row): not UTF-8 at line "
+        f"{len(lines)} (save it as UTF-8)"
+    )
+    assert not any(v in str(err) for v in df["pnr"].to_list())
+
+
 def test_wrong_type_in_csv(data, loaded_db):
     db = loaded_db
     df = frame("ind").with_columns(pl.Series("skattepligtig", ["true", "maybe", "0"]))
