@@ -16,6 +16,7 @@ from pipeline import __version__
 from pipeline.errors import InputError
 
 EXIT_ERROR = 1
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command stopped by Ctrl-C
 
 
 def parse_years(text: str) -> list[int]:
@@ -156,6 +157,11 @@ def run(year, years_range, data, boundaries, out, rules, history, quiet) -> None
         if rules:
             load_ruleset(rules)  # a bad --rules fails before anything runs
         folders = _with_progress(quiet, lambda cb: run_list_years(years, settings, progress=cb))
+    except KeyboardInterrupt:
+        # the year being computed was staged in a temporary folder, removed on the way out
+        click.echo("boliglister: interrupted: the list year being computed was not published "
+                   "(its earlier outputs are untouched)", err=True)  # fmt: skip
+        sys.exit(EXIT_INTERRUPTED)
     except Exception as exc:  # noqa: BLE001 - one line for every error
         fail(exc)
         return

@@ -61,6 +61,18 @@ def _failure_details(result: dg.ExecuteInProcessResult) -> str:
     return "\n".join(parts)
 
 
+def _interrupted(result: dg.ExecuteInProcessResult) -> bool:
+    """Whether the run failed because it was interrupted (Ctrl-C, SIGINT), not by an error."""
+    for event in result.all_events:
+        if event.event_type_value in ("STEP_FAILURE", "RUN_FAILURE") and event.event_specific_data:
+            error = getattr(event.event_specific_data, "error", None)
+            while error is not None:
+                if error.cls_name in ("DagsterExecutionInterruptedError", "KeyboardInterrupt"):
+                    return True
+                error = getattr(error, "cause", None)
+    return False
+
+
 def _failure_line(result: dg.ExecuteInProcessResult) -> str:
     for event in result.all_events:
         if event.event_type_value in ("STEP_FAILURE", "RUN_FAILURE") and event.event_specific_data:
@@ -138,6 +150,8 @@ def step_runner(settings: Settings, instance: dg.DagsterInstance | None = None) 
             tags=tags,
         )
         if not result.success:
+            if _interrupted(result):
+                raise KeyboardInterrupt  # Ctrl-C inside the step: the CLI's one line, exit 130
             line = _failure_line(result)
             if line.startswith("blocking check"):
                 line = _quality_error_line(settings, step) or line

@@ -124,3 +124,29 @@ def test_workbook_written_in_the_worker_process_equals_one_written_here(tmp_path
     a, b = cells(there), cells(here)
     assert list(a) == list(b) and len(a) >= 3
     assert a == b
+
+
+def test_ctrl_c_stops_the_run_with_one_line_and_publishes_nothing(tmp_path):
+    """Ctrl-C signals the whole process group (the run and its GX worker): one line, exit 130, no
+    traceback (the worker printed one of its own), and no folder of the year left behind."""
+    import os
+    import signal
+
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "assets.cli", "run", "--year", "2024", "--out", str(out)],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)  # fmt: skip
+    seen = []
+    for line in proc.stderr:  # progress lines, one per step: interrupt during the second step
+        seen.append(line)
+        if sum(x.startswith("[") for x in seen) >= 2:
+            break
+    os.killpg(proc.pid, signal.SIGINT)
+    rest_out, rest_err = proc.communicate(timeout=300)
+    err = "".join(seen) + rest_err
+    assert proc.returncode == 130, err[-3000:]
+    assert err.strip().splitlines()[-1] == (
+        "boliglister: interrupted: the list year being computed was not published (its earlier outputs are untouched)"
+    )
+    assert "Traceback" not in err and "wrote" not in rest_out
+    assert sorted(p.name for p in out.iterdir()) == ["warehouse.duckdb"]

@@ -84,6 +84,11 @@ WORKER_NICENESS = 10
 
 def _warm_worker() -> None:
     import atexit
+    import signal
+
+    # Ctrl-C reaches the whole process group: the run decides what an interrupt means (it stops
+    # the worker on its way out); the worker printed a KeyboardInterrupt traceback of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     # A spawned worker ends like an interpreter (tearing down GX, scipy, ...: over a second,
     # which the parent waits for); it holds no state worth the wait, so it ends at once.
