@@ -188,6 +188,34 @@ def source_read_error(src: Source, exc: BaseException) -> InputError:
     return _read_error(src.path, src.year, what_format(src.path), exc)
 
 
+def _stored_names(con: duckdb.DuckDBPyConnection, path: Path, names: list[str]) -> list[str]:
+    """The column names as the file stores them. DuckDB's own differ when two differ only in case
+    (`Pnr`, `PNR` become `Pnr`, `PNR_1`), and then one of them would be taken without a word."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            return list(pq.read_schema(path).names)
+        if suffix == ".csv":
+            rel = con.read_csv(str(path), header=False, all_varchar=True, encoding="utf-8", quotechar='"',
+                               escapechar='"')  # fmt: skip
+            first = rel.limit(1).fetchall()
+            return [v for v in first[0] if v is not None] if first else names
+    except (duckdb.Error, OSError, ValueError):
+        pass  # read as before; a file that cannot be read fails where it is read
+    return names
+
+
+def _no_case_twins(stored: list[str], table: Table, path: Path, year: int | None) -> None:
+    """An InputError when two columns of the file are named like one contract column but for case."""
+    for col in table.columns:
+        twins = [n for n in stored if n.strip().lower() == col.name.lower()]
+        if len(twins) > 1:
+            raise InputError(f"{len(twins)} columns are named {col.name} but for case ({', '.join(twins)}): keep one",
+                             file=str(path), column=col.name, year=year)  # fmt: skip
+
+
 def _match_columns(available: list[str], table: Table, path: Path, year: int | None) -> dict[str, str]:
     """Contract column -> column name in the file (exact match first, then case-insensitive)."""
     by_lower: dict[str, list[str]] = {}
@@ -277,6 +305,7 @@ def open_source(
             src._registered.append(src.raw_view)
             raw_cols = con.execute(f"select * from {src.raw_view} limit 0").description
             names = [d[0] for d in raw_cols]
+            _no_case_twins(_stored_names(con, path, names), table, path, year)
             mapping = _match_columns(names, table, path, year)
         except _NeedColumns as sas:
             mapping = _match_columns(sas.columns, table, path, year)

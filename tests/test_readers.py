@@ -178,6 +178,27 @@ def test_csv_decimal_comma_is_named_not_read(con, tmp_path):
     assert str(e.value).endswith("1 of 1 rows are not of type float (the column is stored as VARCHAR)")
 
 
+def test_columns_named_alike_but_for_case_are_an_error(con, tmp_path):
+    # DuckDB renames the second of `Pnr`, `PNR` to `PNR_1`: one of the two was taken without a word
+    # (which one depended on the order of the columns).
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    p = tmp_path / "akm_2024.parquet"
+    pq.write_table(pa.table({"PNR": ["b"], "pnr": ["a"], "socio13": [131]}), p)
+    with pytest.raises(InputError) as e:
+        read_typed(con, p, REGISTERS["akm"], 2024)
+    assert str(e.value) == f"file {p}, column pnr, year 2024: 2 columns are named pnr but for case (PNR, pnr): keep one"
+    c = _csv(tmp_path, "\ufeffPnr;PNR;socio13\na;b;131\n", "akm_2024.csv")
+    with pytest.raises(InputError, match=r"column pnr, year 2024: 2 columns are named pnr but for case \(Pnr, PNR\)"):
+        read_typed(con, c, REGISTERS["akm"], 2024)
+    # one spelling in any case, beside other columns, is fine
+    pq.write_table(pa.table({"PNR": ["a"], "SOCIO13": [131], "pnr_kilde": [1]}), p)
+    assert read_typed(con, p, REGISTERS["akm"], 2024) == [("a", 131)]
+    c.write_text("\ufeffPnr;Socio13\na;131\n", encoding="utf-8")
+    assert read_typed(con, c, REGISTERS["akm"], 2024) == [("a", 131)]
+
+
 def test_parquet_types_and_strictness(con, tmp_path):
     p = tmp_path / "akm_2024.parquet"
     pl.DataFrame({"pnr": [123, 456], "socio13": [131.0, 210.0], "other": ["x", "y"]}).write_parquet(p)
