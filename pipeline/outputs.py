@@ -62,6 +62,7 @@ def staged_year_folder(out_dir: Path, year: int):
     """Yield a temporary folder next to OUT/Y; on success it replaces OUT/Y in one rename.
 
     On any error the temporary folder is removed and OUT/Y (the last good outputs) is untouched.
+    On success the quality report of an earlier stopped run of Y (`OUT/rejected/Y/`) is removed.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -83,6 +84,11 @@ def staged_year_folder(out_dir: Path, year: int):
     os.replace(tmp, final)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+    # the report of an earlier stopped run of the year is superseded by what was just published
+    rejected = out_dir / "rejected"
+    shutil.rmtree(rejected / str(year), ignore_errors=True)
+    if rejected.is_dir() and not any(rejected.iterdir()):
+        rejected.rmdir()
 
 
 def publish_year(
