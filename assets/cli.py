@@ -132,7 +132,7 @@ def _settings(data: Path, boundaries: Path | None, out: Path, rules: str, histor
               help="Data directory (registers/, boundaries/, history/, reference/).")  # fmt: skip
 @click.option("--boundaries", type=click.Path(path_type=Path), default=None,
               help="Boundary version to use (a folder with areas.csv and parcels.csv). Default DATA/boundaries.")  # fmt: skip
-@click.option("--out", type=click.Path(path_type=Path), default=Path("output"), show_default=True,
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("output"), show_default=True,
               help="Output directory (OUT/Y/ per list year; OUT/warehouse.duckdb).")  # fmt: skip
 @click.option("--rules", default="", help="Rule set name (2014, 2018, 2021) or TOML file for the requested years. "
               "Default: the rule set in force for each year.")  # fmt: skip
@@ -214,7 +214,7 @@ def compare(out_a: Path, out_b: Path, year: int, csv_path: Path | None) -> None:
 @click.option("--data", type=click.Path(path_type=Path), default=DEFAULT_DATA, show_default="data_samples/")
 @click.option("--year", type=int, default=None, help="List year whose inputs to check (default: the newest the data allow).")
 @click.option("--boundaries", type=click.Path(path_type=Path), default=None)
-@click.option("--out", type=click.Path(path_type=Path), default=Path("output"), show_default=True,
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("output"), show_default=True,
               help="The report goes to OUT/check/Y/quality/.")  # fmt: skip
 def check(data: Path, year: int | None, boundaries: Path | None, out: Path) -> None:
     """Data-quality validation only: writes the report; exit 1 on an error-severity failure."""
@@ -233,7 +233,7 @@ def check(data: Path, year: int | None, boundaries: Path | None, out: Path) -> N
 
 
 @main.command()
-@click.option("--out", type=click.Path(path_type=Path), required=True, help="Data directory to write.")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), required=True, help="Data directory to write.")
 @click.option("--persons", type=int, default=150_000, show_default=True, help="Persons in the first year (5_900_000 is national scale).")
 @click.option("--years", "years_range", default="2012-2024", show_default=True, help="Data years A-B.")
 @click.option("--seed", type=int, default=20241201, show_default=True)
@@ -255,7 +255,7 @@ def generate(out: Path, persons: int, years_range: str, seed: int, area_share: f
 @main.command()
 @click.option("--data", type=click.Path(path_type=Path), default=DEFAULT_DATA, show_default="data_samples/")
 @click.option("--boundaries", type=click.Path(path_type=Path), default=None)
-@click.option("--out", type=click.Path(path_type=Path), default=Path("output"), show_default=True)
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("output"), show_default=True)
 @click.option("--port", type=int, default=3000, show_default=True)
 def ui(data: Path, boundaries: Path | None, out: Path, port: int) -> None:
     """The Dagster web UI on 127.0.0.1 over the same definitions (telemetry off)."""

@@ -460,6 +460,10 @@ USAGE_ERRORS = [
     (["run", "--years"], "boliglister: error: Option '--years' requires an argument. (see boliglister run --help)"),
     (["run", "--years", "2020-2019"],
      "boliglister: error: Invalid value: '2020-2019': the range ends before it starts (see boliglister run --help)"),
+    (["run", "--year", "2024", "--out", "pyproject.toml"],
+     "boliglister: error: Invalid value for '--out': Directory 'pyproject.toml' is a file. (see boliglister run --help)"),
+    (["check", "--out", "pyproject.toml"],
+     "boliglister: error: Invalid value for '--out': Directory 'pyproject.toml' is a file. (see boliglister check --help)"),
 ]  # fmt: skip
 
 
