@@ -568,7 +568,8 @@ def _load_side_by_side(con: duckdb.DuckDBPyConnection, data_dir: Path, tables: l
 # Boundaries
 
 
-BOUNDARY_CHECKS = (COLUMNS_AND_TYPES, UNIQUE_KEY, "parcels_in_areas", CODES_IN_REFERENCE)
+HAS_ROWS = "has_rows"
+BOUNDARY_CHECKS = (COLUMNS_AND_TYPES, HAS_ROWS, UNIQUE_KEY, "parcels_in_areas", CODES_IN_REFERENCE)
 
 
 def parcels_without_address(con: duckdb.DuckDBPyConnection, year: int | None = None) -> int | None:
@@ -657,6 +658,12 @@ def _examples(con, sql: str) -> str:
 
 
 def _boundary_checks(con, areas_path: Path, parcels_path: Path) -> dict[str, dict]:
+    # A boundary version without areas or without parcels publishes no list at all: every area with
+    # 0 residents (a file saved empty, or only its header)
+    for table, path in (("stg_areas", areas_path), ("stg_parcels", parcels_path)):
+        if not int(_scalar(con, f"select count(*) from {table}")):
+            raise _fail("the file has no rows (a boundary version needs its areas and their parcels)",
+                        check=HAS_ROWS, file=path, column=None, year=None)  # fmt: skip
     dup_areas = int(_scalar(con, "select count(*) from (select area_id from stg_areas group by 1 having count(*) > 1)"))
     if dup_areas:
         ex = _examples(con, "select area_id from stg_areas group by 1 having count(*) > 1")

@@ -493,6 +493,19 @@ def test_boundary_errors(data, db, file, text, expected):
     assert snapshot(db) == before
 
 
+@pytest.mark.parametrize(("file", "header"), [("parcels.csv", "area_id,ejerlavskode,matrikelnr\n"),
+                                             ("areas.csv", "area_id,area_name,kom\n")])
+def test_a_boundary_file_with_only_its_header_is_an_error(data, db, file, header):
+    # it published every area with 0 residents (no list at all), with two warnings
+    (data / "boundaries" / file).write_text(header, encoding="utf-8")
+    with _connect(db) as con:
+        with pytest.raises(InputError) as e:
+            load_boundaries(con, data / "boundaries")
+    assert str(e.value) == (
+        f"file {data / 'boundaries' / file}: the file has no rows (a boundary version needs its areas and their parcels)"
+    )
+
+
 def test_missing_boundary_file(data, db):
     (data / "boundaries" / "parcels.csv").unlink()
     with _connect(db) as con:

@@ -29,6 +29,7 @@ CHECK_DESCRIPTIONS = {
     "education sources, decision types) or their fixed domains (koen 1-2, ie_type 1-3, afg_ger7 7 digits).",
     ingest.AGE_RANGE: "alder is between 0 and 125.",
     ingest.DATES_IN_YEAR: "afg_dato lies inside the extract's year.",
+    ingest.HAS_ROWS: "areas.csv and parcels.csv each have rows.",
     "parcels_in_areas": "Every area_id in parcels.csv is in areas.csv.",
     "list_values": "list is 'parallel' or 'transformation'.",
     "areas_in_boundaries": "History rows whose area_id is not in the boundary version in use (ignored; a warning).",
