@@ -115,11 +115,12 @@ def _quality_error_line(settings: Settings, step: Step) -> str | None:
             result = load_result(con, scope, y)
             if result is not None and result.has_errors:
                 line = result.error_line()
-                if scope in contract.REGISTERS:
-                    # a register suite's error names the extract's file too
-                    err = result.to_error()
+                # an error about one register extract (its own suite's, or a list year's coverage
+                # of it) names the extract's file too
+                err, table = result.to_error(), result.errors[0].table
+                if table in contract.REGISTERS and err.year is not None:
                     try:
-                        err.file = str(contract.find_register_file(settings.data_path, scope, y))
+                        err.file = str(contract.find_register_file(settings.data_path, table, int(err.year)))
                         line = err.line()
                     except InputError:
                         pass

@@ -227,6 +227,23 @@ def test_a_register_suite_error_names_file_column_and_year(data_dir, tmp_path):
     assert not (tmp_path / "o" / str(Y)).exists()
 
 
+def test_a_coverage_error_names_the_extract(data_dir, tmp_path):
+    """A truncated akm extract (a third of its rows) stops the run in the list year's coverage
+    suite: the one line names the extract's file, like the register's own checks."""
+    import polars as pl
+
+    cut = tmp_path / "data"
+    shutil.copytree(data_dir, cut)
+    akm = cut / "registers" / f"akm_{Y - 1}.parquet"
+    rows = pl.read_parquet(akm)
+    rows.head(rows.height // 3).write_parquet(akm)
+    result = CliRunner().invoke(main, ["run", "--year", str(Y), "--data", str(cut), "--out", str(tmp_path / "o"), "--quiet"])
+    assert result.exit_code == 1
+    line = result.output.strip().splitlines()[-1]
+    assert line.startswith(f"boliglister: error: file {akm}, column pnr, year {Y - 1}: data-quality error in table akm: "), line
+    assert "[check coverage." in line and f"report: {tmp_path / 'o' / 'rejected' / str(Y) / 'quality'}" in line
+
+
 def test_unknown_rule_set_is_one_line(data_dir, tmp_path):
     result = CliRunner().invoke(main, ["run", "--year", str(Y), "--data", str(data_dir), "--out", str(tmp_path),
                                        "--rules", "1999", "--quiet"])  # fmt: skip
