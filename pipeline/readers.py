@@ -164,9 +164,19 @@ class Source:
         return InputError(problem, file=str(self.path), column=column, year=self.year)
 
 
-def _read_error(path: Path, year: int | None, what: str, exc: BaseException) -> InputError:
+# How each kind of input file is read, for an error saying it cannot be.
+FORMAT_NAMES = {".parquet": "Parquet", ".csv": "CSV (UTF-8 with a header row)", ".sas7bdat": "a SAS dataset"}
+# RFC 4180 quoting, given rather than sniffed: DuckDB infers the dialect from a sample of the first
+# rows, and a file quoting no field there kept the quotes of later fields inside their values (a
+# quoted pnr then matched no other register). The delimiter is still inferred, so a semicolon file
+# (Danish Excel) reads too.
+CSV_OPTIONS = {"all_varchar": True, "encoding": "utf-8", "quotechar": '"', "escapechar": '"'}
+
+
+def _read_error(path: Path, year: int | None, exc: BaseException) -> InputError:
     # The exception class, and from DuckDB's message only the line number and whether the bytes
     # are not UTF-8: the message itself quotes the offending line of the file (a pnr, an income).
+    what = FORMAT_NAMES.get(Path(path).suffix.lower(), "a table")
     text = str(exc)
     line = re.search(r"CSV Error on Line: (\d+)", text)
     where = f" at line {line.group(1)}" if line else ""
@@ -175,17 +185,10 @@ def _read_error(path: Path, year: int | None, what: str, exc: BaseException) -> 
     return InputError(f"cannot read the file as {what}{where} ({exc.__class__.__name__})", file=str(path), year=year)
 
 
-def what_format(path: Path) -> str:
-    """How an input file is read, for an error saying it cannot be."""
-    return {".parquet": "Parquet", ".csv": "CSV (UTF-8 with a header row)", ".sas7bdat": "a SAS dataset"}.get(
-        Path(path).suffix.lower(), "a table"
-    )
-
-
 def source_read_error(src: Source, exc: BaseException) -> InputError:
     """A DuckDB error raised while reading `src`'s file (CSV rows are read, and checked, only when
     a query reaches them): one line naming file and year, no value of the file."""
-    return _read_error(src.path, src.year, what_format(src.path), exc)
+    return _read_error(src.path, src.year, exc)
 
 
 def _stored_names(con: duckdb.DuckDBPyConnection, path: Path, names: list[str]) -> list[str]:
@@ -198,8 +201,7 @@ def _stored_names(con: duckdb.DuckDBPyConnection, path: Path, names: list[str]) 
 
             return list(pq.read_schema(path).names)
         if suffix == ".csv":
-            rel = con.read_csv(str(path), header=False, all_varchar=True, encoding="utf-8", quotechar='"',
-                               escapechar='"')  # fmt: skip
+            rel = con.read_csv(str(path), header=False, **CSV_OPTIONS)
             first = rel.limit(1).fetchall()
             return [v for v in first[0] if v is not None] if first else names
     except (duckdb.Error, OSError, ValueError):
@@ -241,24 +243,20 @@ def _register_raw(con: duckdb.DuckDBPyConnection, path: Path, year: int | None, 
             # Touch the footer/schema and row count now so a truncated file fails here.
             con.execute(f"select count(*) from {name}").fetchall()
         except duckdb.Error as exc:
-            raise _read_error(path, year, "Parquet", exc) from None
+            raise _read_error(path, year, exc) from None
     elif suffix == ".csv":
         try:
-            # RFC 4180 quoting, given rather than sniffed: DuckDB infers the dialect from a sample
-            # of the first rows, and a file quoting no field there kept the quotes of later fields
-            # inside their values (a quoted pnr then matched no other register). The delimiter is
-            # still inferred, so a semicolon file (Danish Excel) reads too.
-            rel = con.read_csv(str(path), header=True, all_varchar=True, encoding="utf-8", quotechar='"', escapechar='"')
+            rel = con.read_csv(str(path), header=True, **CSV_OPTIONS)
             rel.to_view(name, replace=True)
         except duckdb.Error as exc:
-            raise _read_error(path, year, "CSV (UTF-8 with a header row)", exc) from None
+            raise _read_error(path, year, exc) from None
     elif suffix == ".sas7bdat":
         import pyreadstat  # lazily: only SAS extracts need it
 
         try:
             _, meta = pyreadstat.read_sas7bdat(str(path), metadataonly=True)
         except Exception as exc:  # noqa: BLE001 - any parse failure is a bad file
-            raise _read_error(path, year, "a SAS dataset", exc) from None
+            raise _read_error(path, year, exc) from None
         raise _NeedColumns(list(meta.column_names))
     else:
         raise InputError(f"unsupported file type {suffix!r} (use .parquet, .csv or .sas7bdat)", file=str(path), year=year)
@@ -277,7 +275,7 @@ def _register_sas(con, path: Path, year: int | None, name: str, usecols: list[st
     try:
         df, _ = pyreadstat.read_sas7bdat(str(path), usecols=usecols, output_format="polars")
     except Exception as exc:  # noqa: BLE001
-        raise _read_error(path, year, "a SAS dataset", exc) from None
+        raise _read_error(path, year, exc) from None
     con.register(name, df.to_arrow())
 
 
