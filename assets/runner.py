@@ -26,6 +26,7 @@ from assets.resources import Settings, resources_for
 from pipeline import calculate, contract
 from pipeline.errors import InputError
 from pipeline.history import plan_sources
+from pipeline.outputs import rejected_folder
 from pipeline.warehouse import connect
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
@@ -125,7 +126,7 @@ def _quality_error_line(settings: Settings, step: Step) -> str | None:
                     except InputError:
                         pass
                 if scope == "list_year":
-                    line += f"; report: {settings.out_path / 'rejected' / str(y) / 'quality'}"
+                    line += f"; report: {rejected_folder(settings.out_path, y) / 'quality'}"
                 return line
     return None
 

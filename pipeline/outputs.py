@@ -57,6 +57,12 @@ def write_areas(areas: pl.DataFrame, folder: Path) -> None:
     areas.select(AREAS_COLUMNS).sort("area_id").write_parquet(folder / "areas.parquet", statistics=False)
 
 
+def rejected_folder(out_dir: Path, year: int) -> Path:
+    """`OUT/rejected/Y/`: the quality report of a run of Y stopped by an error-severity check goes
+    here, beside OUT/Y (the last good outputs), not into it."""
+    return Path(out_dir) / "rejected" / str(year)
+
+
 @contextmanager
 def staged_year_folder(out_dir: Path, year: int):
     """Yield a temporary folder next to OUT/Y; on success it replaces OUT/Y in one rename.
@@ -85,10 +91,10 @@ def staged_year_folder(out_dir: Path, year: int):
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
     # the report of an earlier stopped run of the year is superseded by what was just published
-    rejected = out_dir / "rejected"
-    shutil.rmtree(rejected / str(year), ignore_errors=True)
-    if rejected.is_dir() and not any(rejected.iterdir()):
-        rejected.rmdir()
+    rejected = rejected_folder(out_dir, year)
+    shutil.rmtree(rejected, ignore_errors=True)
+    if rejected.parent.is_dir() and not any(rejected.parent.iterdir()):
+        rejected.parent.rmdir()
 
 
 def publish_year(

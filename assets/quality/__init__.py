@@ -27,6 +27,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from assets.resources import Settings
+from pipeline.outputs import rejected_folder
 from pipeline.quality.suites import LIST_YEAR_INPUT_SUITES, OUTPUT_SUITES, REGISTER_SUITES, suite_checks
 
 AREAS_KEY = dg.AssetKey("areas")
@@ -189,7 +190,7 @@ def areas_quality(context: dg.AssetCheckExecutionContext, settings: Settings, wa
         registers = [load_result(con, t, y) for t, y in needed_registers(list_year)]
     if merged.has_errors:
         # nothing will be published: the report of the stopped run goes beside, not into, OUT/Y
-        out_dir = Path(settings.out_path) / "rejected" / str(list_year) / "quality"
+        out_dir = rejected_folder(settings.out_path, list_year) / "quality"
         write_quality_report([r for r in registers if r is not None] + [merged], out_dir)
         context.log.error(f"quality report of the stopped run: {out_dir}")
     for o in merged.warnings:
