@@ -62,31 +62,33 @@ def _failure_details(result: dg.ExecuteInProcessResult) -> str:
     return "\n".join(parts)
 
 
+def _error_chain(event) -> list:
+    """The error of a step or run failure event and its causes, outermost first ([] otherwise)."""
+    chain = []
+    if event.event_type_value in ("STEP_FAILURE", "RUN_FAILURE") and event.event_specific_data:
+        error = getattr(event.event_specific_data, "error", None)
+        while error is not None:
+            chain.append(error)
+            error = getattr(error, "cause", None)
+    return chain
+
+
 def _interrupted(result: dg.ExecuteInProcessResult) -> bool:
     """Whether the run failed because it was interrupted (Ctrl-C, SIGINT), not by an error."""
-    for event in result.all_events:
-        if event.event_type_value in ("STEP_FAILURE", "RUN_FAILURE") and event.event_specific_data:
-            error = getattr(event.event_specific_data, "error", None)
-            while error is not None:
-                if error.cls_name in ("DagsterExecutionInterruptedError", "KeyboardInterrupt"):
-                    return True
-                error = getattr(error, "cause", None)
-    return False
+    return any(error.cls_name in ("DagsterExecutionInterruptedError", "KeyboardInterrupt")
+               for event in result.all_events for error in _error_chain(event))  # fmt: skip
 
 
 def _failure_line(result: dg.ExecuteInProcessResult) -> str:
     for event in result.all_events:
-        if event.event_type_value in ("STEP_FAILURE", "RUN_FAILURE") and event.event_specific_data:
-            data = event.event_specific_data
-            error = getattr(data, "error", None)
-            while error is not None and getattr(error, "cause", None) is not None:
-                error = error.cause
-            if error is not None:
-                msg = error.message.strip()
-                # "pipeline.errors.InputError: file ...: ..." -> the message only
-                if ": " in msg and msg.split(": ", 1)[0].rsplit(".", 1)[-1].endswith(("Error", "Exception")):
-                    msg = msg.split(": ", 1)[1]
-                return msg.splitlines()[0] if msg else error.cls_name
+        chain = _error_chain(event)
+        if chain:
+            error = chain[-1]  # the root cause
+            msg = error.message.strip()
+            # "pipeline.errors.InputError: file ...: ..." -> the message only
+            if ": " in msg and msg.split(": ", 1)[0].rsplit(".", 1)[-1].endswith(("Error", "Exception")):
+                msg = msg.split(": ", 1)[1]
+            return msg.splitlines()[0] if msg else error.cls_name
         if event.event_type_value == "ASSET_CHECK_EVALUATION":
             ev = event.event_specific_data
             # a blocking check stops the run only when it fails with ERROR (a WARN never does)
