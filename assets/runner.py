@@ -411,5 +411,14 @@ def run_check(settings: Settings, year: int | None = None) -> tuple[int, Path, s
             result.extend(stored if stored is not None else quality.validate_register(con, table, y))
         for y in sorted(list_years, reverse=True):
             result.extend(quality.validate_list_year_inputs(con, y))
+        try:  # extracts that store a key column differently would lose rows in the run's joins
+            for y in sorted(list_years, reverse=True):
+                calculate.check_list_year_keys(con, y)
+        except InputError as exc:
+            result.extend(quality.QualityResult([quality.Outcome(
+                suite="ingestion", check="key_storage", expectation_type="key columns stored alike",
+                severity="error", success=False, table="registers", column=exc.column, year=exc.year,
+                description=str(exc),
+            )]))  # fmt: skip
     quality.write_quality_report([result], folder)
     return (1 if result.has_errors else 0), folder, result.error_line()

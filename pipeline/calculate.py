@@ -20,7 +20,7 @@ from pipeline import contract
 from pipeline.criteria import Metrics, classify, income_ratio, share, two_year_mean
 from pipeline.errors import InputError
 from pipeline.history import YearStatus, file_statuses, history_flags, plan_sources
-from pipeline.ingest import ingested_inputs_key
+from pipeline.ingest import check_key_storage, ingested_inputs_key
 from pipeline.rules import RuleSet, ruleset_for
 from pipeline.warehouse import create_table_like, replace_partition, run_sql_table, sql_text, table_exists
 
@@ -222,8 +222,34 @@ def convicted_inputs(data_year: int) -> list[tuple[str, int | None]]:
     return [("kraf", data_year), ("ref_crime_laws", None), ("ref_decision_types", None)]
 
 
+# The extracts each calculation joins on a key column (pipeline.ingest.check_key_storage): the
+# residents of 1 January s (bef_s with adresser_s), the counts of data year t (bef_{t+1} with akm_t
+# and kraf_t) and of list year Y (bef_Y with akm, udda and ind of Y-1).
+def residents_join(year: int) -> tuple[str, list[tuple[str, int]]]:
+    return "adresse_id", [("bef", year), ("adresser", year)]
+
+
+def yearly_counts_join(data_year: int) -> tuple[str, list[tuple[str, int]]]:
+    return "pnr", [("bef", data_year + 1), ("akm", data_year), ("kraf", data_year)]
+
+
+def list_counts_join(list_year: int) -> tuple[str, list[tuple[str, int]]]:
+    return "pnr", [("bef", list_year), ("akm", list_year - 1), ("udda", list_year - 1), ("ind", list_year - 1)]
+
+
+def check_list_year_keys(con: duckdb.DuckDBPyConnection, list_year: int) -> None:
+    """Every key join of list year Y's calculation, checked as the calculation checks it (for
+    `boliglister check`, which loads the extracts but computes nothing)."""
+    for s in (list_year - 1, list_year):
+        check_key_storage(con, *residents_join(s))
+    for t in (list_year - 2, list_year - 1):
+        check_key_storage(con, *yearly_counts_join(t))
+    check_key_storage(con, *list_counts_join(list_year))
+
+
 def build_residents(con: duckdb.DuckDBPyConnection, year: int) -> int:
     """int_residents for 1 January `year` (and the boundary version it was placed with)."""
+    check_key_storage(con, *residents_join(year))
     n = run_sql_table(con, "int_residents", {"year": year}, {"year": year})
     replace_partition(
         con,
@@ -239,6 +265,7 @@ def build_yearly_counts(con: duckdb.DuckDBPyConnection, data_year: int, rulesets
     """C1/C2 counts for data year t, for each distinct parameter set among `rulesets`."""
     # int_convicted and the national conviction counts do not depend on the boundaries
     t = data_year
+    check_key_storage(con, *yearly_counts_join(t))
     _drop_convicted_without_crime_key(con)
     crime: dict[str, dict[str, Any]] = {}
     for rules in rulesets:
@@ -295,6 +322,7 @@ def national_counts_inputs(list_year: int) -> list[tuple[str, int | None]]:
 
 def build_list_counts(con: duckdb.DuckDBPyConnection, list_year: int, rules: RuleSet) -> dict:
     """C3, C4, C5 and residents for list year Y, and the national counts (regional incomes, coverage)."""
+    check_key_storage(con, *list_counts_join(list_year))
     p = list_params(rules)
     keys = {"list_year": list_year, "params_key": p["params_key"]}
     for table in OBSOLETE_TABLES:

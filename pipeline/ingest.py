@@ -32,7 +32,7 @@ import duckdb
 from pipeline import reference as reference_mod
 from pipeline.contract import BOUNDARY_FILES, HISTORY, HISTORY_LISTS, REGISTERS, find_register_file
 from pipeline.errors import InputError
-from pipeline.readers import check_loaded, close_source, open_source, source_read_error
+from pipeline.readers import check_loaded, close_source, open_source, source_kind, source_read_error
 from pipeline.warehouse import not_in_code_list, replace_partition, sql_text, table_exists
 
 # ---------------------------------------------------------------------------------------------
@@ -143,6 +143,10 @@ def ensure_meta_tables(con: duckdb.DuckDBPyConnection) -> None:
         "create table if not exists meta_register_profile ("
         " table_name varchar, year integer, sha256 varchar, profile varchar)"
     )
+    con.execute(
+        "create table if not exists meta_key_storage ("
+        " table_name varchar, year integer, sha256 varchar, column_name varchar, stored_as varchar)"
+    )
 
 
 def _record_ingest(con, table_name: str, year: int | None, path: Path, sha: str, rows: int) -> None:
@@ -161,6 +165,66 @@ def _record_ingest(con, table_name: str, year: int | None, path: Path, sha: str,
             "at": datetime.now(timezone.utc).replace(tzinfo=None),
         },
     )
+
+
+# The columns that join one register to another: how each extract stored them is recorded, so that
+# a join of an extract storing one as numbers with one storing it as zero-padded text is an error.
+KEY_COLUMNS = ("pnr", "adresse_id")
+
+
+def _record_key_storage(con, table_name: str, year: int, sha: str, raw_types: dict[str, str]) -> None:
+    """How the loaded file stored its key columns: "text" or "number" (an integer or a float, as
+    SAS stores every number), by its column types (pipeline.readers.source_kind)."""
+    con.execute("delete from meta_key_storage where table_name = $t and year = $y", {"t": table_name, "y": year})
+    for column in KEY_COLUMNS:
+        if column in raw_types:
+            con.execute(
+                "insert into meta_key_storage values ($t, $y, $s, $c, $k)",
+                {"t": table_name, "y": year, "s": sha, "c": column, "k": source_kind(raw_types[column])},
+            )
+
+
+def check_key_storage(con: duckdb.DuckDBPyConnection, column: str, extracts: list[tuple[str, int]]) -> None:
+    """Raise InputError when the loaded extracts `extracts` (table, year), which a calculation joins
+    on `column`, store it differently and the join would lose rows: one stores it as numbers, which
+    keep no leading zeros (a number 1234 is read as the text "1234"), and another as text with
+    values that start with 0 ("01234" then matches nothing). The error names the extract that
+    stores numbers, and says how many values of the text extract start with 0 (a count, no value).
+
+    Costs nothing when the extracts store the column alike (the usual case); extracts loaded
+    before this record was kept (no row in meta_key_storage) are not compared."""
+    if not (table_exists(con, "meta_key_storage") and table_exists(con, "meta_ingest")):
+        return
+    stored = {
+        (t, y): (kind, path)
+        for t, y, kind, path in con.execute(
+            "select k.table_name, k.year, k.stored_as, i.source_path from meta_key_storage k"
+            " join meta_ingest i on i.table_name = k.table_name and i.year = k.year and i.sha256 = k.sha256"
+            " where k.column_name = $c",
+            {"c": column},
+        ).fetchall()
+    }
+    present = [(e, stored[e]) for e in extracts if e in stored]
+    numbers = [(e, path) for e, (kind, path) in present if kind == "number"]
+    texts = [(e, path) for e, (kind, path) in present if kind == "text"]
+    if not (numbers and texts):
+        return
+    for (table, year), path in texts:
+        if table not in REGISTERS:
+            continue
+        padded, total = con.execute(
+            f"select count(*) filter (where {column} like '0_%'), count({column}) from stg_{table} where year = $y",
+            {"y": year},
+        ).fetchall()[0]
+        if padded:
+            (n_table, n_year), n_path = numbers[0]
+            what = "persons" if column == "pnr" else "addresses"
+            raise InputError(
+                f"{column} is stored as numbers here, which keep no leading zeros, and as text in {path} "
+                f"({table} {year}), where {padded} of {total} values start with 0: those {what} would match "
+                f"no row of this file; store {column} as text in every extract",
+                file=n_path, column=column, year=n_year,
+            )  # fmt: skip
 
 
 def _record_checks(con, table_name: str, year: int, sha: str, checks: dict[str, dict]) -> None:
@@ -463,6 +527,7 @@ def ingest_register(con: duckdb.DuckDBPyConnection, data_dir: Path, table: str, 
             _record_ingest(con, table, year, path, sha, rows)
             _record_checks(con, table, year, sha, checks)
             _record_profile(con, table, year, sha, profile)
+            _record_key_storage(con, table, year, sha, src.raw_types)
     finally:
         close_source(con, src)
     return {**base, "rows": rows, "status": "loaded", "checks": checks}

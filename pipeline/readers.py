@@ -68,6 +68,13 @@ def _kind(duck_type: str) -> str:
     return "other"
 
 
+def source_kind(duck_type: str) -> str:
+    """How a file stores a column, as far as matching its values as text goes: "text", "number"
+    (an integer or a float: read as its decimal text, without leading zeros) or "other"."""
+    kind = _kind(duck_type)
+    return "number" if kind in ("int", "float") else kind if kind == "text" else "other"
+
+
 def column_rules(col: Column, raw_ref: str, duck_type: str) -> tuple[str, str, str]:
     """(normalised expression, validity predicate, what is wrong) for one column.
 
