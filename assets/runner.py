@@ -15,6 +15,7 @@ Each step is one in-process Dagster run on one partition; the first failure stop
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,6 +132,27 @@ def _quality_error_line(settings: Settings, step: Step) -> str | None:
                     line += f"; report: {rejected_folder(settings.out_path, y) / 'quality'}"
                 return line
     return None
+
+
+_WHERE = re.compile(r"^file (?P<file>.+?)(?:, column (?P<column>[^,:]+))?(?:, year (?P<year>\d{4}))?: ")
+
+
+def _where_load_stopped(settings: Settings, line: str, needed: list[tuple[str, int]]) -> tuple[str, str | None, int | None]:
+    """The register, column and year an ingestion error line names ("file F, column C, year Y:
+    ..."), for the report's row: the register whose extract F is, else "registers"."""
+    m = _WHERE.match(line)
+    if m is None:
+        return "registers", None, None
+    year = int(m["year"]) if m["year"] else None
+    table = "registers"
+    for t, y in needed:
+        try:
+            if str(contract.find_register_file(settings.data_path, t, y)) == m["file"]:
+                table, year = t, year if year is not None else y
+                break
+        except InputError:
+            continue
+    return table, m["column"], year
 
 
 def step_runner(settings: Settings, instance: dg.DagsterInstance | None = None) -> Callable[[Step], None]:
@@ -397,9 +419,10 @@ def run_check(settings: Settings, year: int | None = None) -> tuple[int, Path, s
         if not any(r.has_errors for r in done):
             # a check at the load itself (columns, types, keys, codes: the file was not loaded, so
             # no suite ran on it): the report says so, with the same line (counts, never values)
+            table, column, year_at_fault = _where_load_stopped(settings, line, needed)
             done.append(quality.QualityResult([quality.Outcome(
                 suite="ingestion", check="blocking_checks", expectation_type="blocking check at ingestion",
-                severity="error", success=False, table="registers", column=None, year=None, description=line,
+                severity="error", success=False, table=table, column=column, year=year_at_fault, description=line,
             )]))  # fmt: skip
         quality.write_quality_report(done, folder)
         return 1, folder, line

@@ -691,14 +691,19 @@ def _file_statuses_in_use(con: duckdb.DuckDBPyConnection, years: list[int]) -> d
     return statuses
 
 
-def previous_lists(con: duckdb.DuckDBPyConnection, list_year: int) -> tuple[pl.DataFrame | None, tuple[str, ...] | None]:
+def previous_lists(
+    con: duckdb.DuckDBPyConnection, list_year: int, sources: dict[int, str] | None = None
+) -> tuple[pl.DataFrame | None, tuple[str, ...] | None]:
     """Last year's lists to compare list year Y with (new/continuing marks, the areas that left),
     as Y's history took that year (meta_areas.history_sources), and the lists they know (None: all).
     A computed year: its mart_areas, if computed with the boundaries in use. A year from the history
     file: its parallel rows, and its transformation rows when it has any; the file holds no other
-    list. Area ids not in the boundaries in use are left out, as in the history."""
+    list. Area ids not in the boundaries in use are left out, as in the history. `sources`: Y's
+    history_sources, when the caller has read them."""
     prev_year = list_year - 1
-    if history_sources(con, list_year).get(prev_year) != "file":
+    if sources is None:
+        sources = history_sources(con, list_year)
+    if sources.get(prev_year) != "file":
         return stored_areas(con, prev_year), None
     status = _file_statuses_in_use(con, [prev_year]).get(prev_year)
     if status is None:
@@ -722,8 +727,9 @@ def previous_areas(
     all): those of `previous_lists` (the source Y's history took for Y-1), else, when Y-1 was
     neither taken from the history file nor computed with the boundaries in use, last year's
     published OUT/Y-1/areas.csv under `out_path`, else none."""
-    prev, known = previous_lists(con, list_year)
-    if prev is not None or history_sources(con, list_year).get(list_year - 1) == "file":
+    sources = history_sources(con, list_year)
+    prev, known = previous_lists(con, list_year, sources)
+    if prev is not None or sources.get(list_year - 1) == "file":
         return prev, known
     csv = Path(out_path) / str(list_year - 1) / "areas.csv"
     if csv.is_file():

@@ -371,6 +371,8 @@ def test_check_validates_the_registers_of_the_history_years_the_run_computes(tmp
     failed = [c for c in summary["checks"] if not c["success"]]
     assert [(c["suite"], c["severity"]) for c in failed] == [("ingestion", "error")]
     assert "bef_2014.parquet" in failed[0]["description"]
+    # the report's row names the extract, column and year at fault, as the line does
+    assert (failed[0]["table"], failed[0]["column"], failed[0]["year"]) == ("bef", "pnr", 2014)
 
 
 def test_a_register_missing_for_a_history_year_is_named(tmp_path):
