@@ -14,6 +14,7 @@ import json
 import math
 import os
 import shutil
+import sys
 import uuid
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -63,9 +64,69 @@ def rejected_folder(out_dir: Path, year: int) -> Path:
     return Path(out_dir) / "rejected" / str(year)
 
 
+_RENAME_EXCHANGE = 2  # linux/fs.h
+_AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two existing folders in one step (Linux renameat2 with RENAME_EXCHANGE): no moment
+    exists, not even if the process is killed, at which neither is in place. False where the
+    system or the file system cannot (then the caller renames twice)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    return renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0
+
+
+def _move_into_place(tmp: Path, final: Path, old: Path) -> None:
+    """`tmp` becomes `final`, whose earlier content is removed. Where the folders cannot be swapped
+    in one step, `final` is set aside as `old` first, and put back if the second rename fails or is
+    interrupted, so that the last good outputs are never lost; Ctrl-C waits for the two renames."""
+    if not final.exists():
+        os.replace(tmp, final)
+        return
+    if _exchange(tmp, final):
+        shutil.rmtree(tmp, ignore_errors=True)  # now the earlier outputs
+        return
+    shutil.rmtree(old, ignore_errors=True)
+    with _signals_deferred():
+        os.replace(final, old)
+        try:
+            os.replace(tmp, final)
+        except BaseException:
+            os.replace(old, final)
+            raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+@contextmanager
+def _signals_deferred():
+    """Ctrl-C and SIGTERM held back until the block ends (main thread only; elsewhere a no-op)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    held = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 @contextmanager
 def staged_year_folder(out_dir: Path, year: int):
-    """Yield a temporary folder next to OUT/Y; on success it replaces OUT/Y in one rename.
+    """Yield a temporary folder next to OUT/Y; on success it replaces OUT/Y in one step (a swap of
+    the two folders, see `_move_into_place`).
 
     On any error the temporary folder is removed and OUT/Y (the last good outputs) is untouched.
     On success the quality report of an earlier stopped run of Y (`OUT/rejected/Y/`) is removed.
@@ -82,14 +143,11 @@ def staged_year_folder(out_dir: Path, year: int):
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     final = out_dir / str(year)
-    old = None
-    if final.exists():
-        old = out_dir / f".{year}.old-{os.getpid()}"
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(final, old)
-    os.replace(tmp, final)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    try:
+        _move_into_place(tmp, final, out_dir / f".{year}.old-{os.getpid()}")
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     # the report of an earlier stopped run of the year is superseded by what was just published
     rejected = rejected_folder(out_dir, year)
     shutil.rmtree(rejected, ignore_errors=True)
