@@ -130,7 +130,10 @@ def file_statuses(
     """History-file rows (area_id, list_year, list) as statuses per list year.
 
     Rows of an area id not in the boundary version in use are ignored (returned as a count for the
-    warning). A year is covered when it has at least one row, even an ignored one.
+    warning). A year is covered when it has at least one row, even an ignored one; likewise it has
+    transformation rows (which then are its transformation list, METHOD.md § 6) when it has one,
+    even of an ignored area: its list is then the rows of the known areas, possibly none, and is
+    not derived from the parallel runs.
     """
     parallel: dict[int, set[str]] = {}
     trans: dict[int, set[str]] = {}
@@ -138,6 +141,8 @@ def file_statuses(
     ignored = 0
     for area_id, year, lst in rows:
         covered.add(int(year))
+        if lst != "parallel":
+            trans.setdefault(int(year), set())
         if known_area_ids is not None and area_id not in known_area_ids:
             ignored += 1
             continue

@@ -117,6 +117,23 @@ def test_history_rows_of_unknown_areas_are_ignored_but_the_year_is_covered():
     assert statuses[2013].parallel == frozenset() and statuses[2013].transformation == {"A"}
 
 
+def test_a_year_whose_transformation_rows_are_all_of_unknown_areas_keeps_the_file_list():
+    """METHOD.md § 6: a file year's transformation list is the file's rows when it has any for that
+    year. K and OLD were parallel 2014-2018 and the file names only OLD transformation in 2018;
+    OLD is not in the boundaries in use. K was not a transformation area in 2018 (the file says
+    so), so it gets no development plan; deriving 2018 from the runs would make it one."""
+    rows = [(a, y, "parallel") for y in range(2014, 2019) for a in ("K", "OLD")] + [("OLD", 2018, "transformation")]
+    statuses, ignored = file_statuses(rows, {"K"})
+    assert ignored == 6
+    assert statuses[2018].transformation == frozenset() and statuses[2017].transformation is None
+    flags = history_flags(2019, set(), True, 5, statuses)
+    assert flags.transformation_by_year[2018] == frozenset()
+    assert flags.development_plan == frozenset()
+    # with OLD's row absent the file has none for 2018, which is then derived: K is listed
+    statuses, _ = file_statuses([r for r in rows if r[2] == "parallel"], {"K"})
+    assert history_flags(2019, set(), True, 5, statuses).development_plan == {"K"}
+
+
 def _official() -> tuple[dict[int, set], dict[int, set]]:
     ghetto, hard = defaultdict(set), defaultdict(set)
     with OFFICIAL.open(encoding="utf-8") as fh:
