@@ -95,6 +95,8 @@ def column_rules(col: Column, raw_ref: str, duck_type: str) -> tuple[str, str, s
             ok = f"({x} is null or (regexp_full_match({x}, '{INT_TEXT}') and try_cast({x} as integer) is not null))"
             return x, ok, "are not whole numbers (type int)"
         if target == "float":
+            if col.nullable:  # "NaN" is a missing value here, as a NaN stored as a number is
+                x = f"(case when lower(trim({raw_ref})) = 'nan' then null else nullif(trim({raw_ref}), '') end)"
             ok = f"({x} is null or (regexp_full_match({x}, '{FLOAT_TEXT}') and try_cast({x} as double) is not null))"
             return x, ok, wrong
         if target == "bool":
@@ -119,6 +121,11 @@ def column_rules(col: Column, raw_ref: str, duck_type: str) -> tuple[str, str, s
             ok = f"({raw_ref} is null or ({whole} and {d} between {INT32_MIN} and {INT32_MAX}))"
             return raw_ref, ok, "are not whole numbers (type int)"
         if target == "float":
+            if col.nullable:
+                # A NaN is how pandas, NumPy and other tools hold a missing value: read as null, as
+                # SAS's missing value is (docs/ASSUMPTIONS.md B15). Infinity stays an error.
+                return (f"(case when isnan({d}) then null else {raw_ref} end)",
+                        f"({raw_ref} is null or isnan({d}) or isfinite({d}))", "are infinite, not numbers (type float)")  # fmt: skip
             return raw_ref, f"({raw_ref} is null or isfinite({d}))", "are not finite numbers (type float)"
         if target == "string":
             ok = f"({raw_ref} is null or ({whole} and abs({d}) < 1e18))"

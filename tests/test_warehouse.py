@@ -120,7 +120,7 @@ def test_exactly_typed_file_is_checked_on_the_loaded_rows(tmp_path):
     the loaded rows and give the same errors as the pass before the load."""
     data = tmp_path / "data"
     ind = pl.DataFrame(
-        {"pnr": ["p1", "p2", "p3"], "perindkialt_13": [1.5, float("nan"), None], "skattepligtig": [True, True, None]},
+        {"pnr": ["p1", "p2", "p3"], "perindkialt_13": [1.5, float("inf"), None], "skattepligtig": [True, True, None]},
         schema=polars_schema("ind"),
     )
     path = write_register(data, "ind", 2024, ind)
@@ -128,7 +128,7 @@ def test_exactly_typed_file_is_checked_on_the_loaded_rows(tmp_path):
         load_reference(con, None)
         with pytest.raises(InputError) as info:
             ingest_register(con, data, "ind", 2024)
-        assert str(info.value) == f"file {path}, column perindkialt_13, year 2024: 1 of 3 rows are not finite numbers (type float)"
+        assert str(info.value) == f"file {path}, column perindkialt_13, year 2024: 1 of 3 rows are infinite, not numbers (type float)"
         write_register(data, "ind", 2024, ind.with_columns(pl.Series("perindkialt_13", [1.5, 2.0, None])))
         with pytest.raises(InputError) as info:
             ingest_register(con, data, "ind", 2024)
@@ -137,6 +137,31 @@ def test_exactly_typed_file_is_checked_on_the_loaded_rows(tmp_path):
                                                            pl.Series("skattepligtig", [True, False, True])))
         assert ingest_register(con, data, "ind", 2024)["rows"] == 3
         assert con.execute("select count(*), count(perindkialt_13) from stg_ind").fetchall() == [(3, 2)]
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_a_nan_income_is_a_missing_income(tmp_path, fmt):
+    """METHOD § 3 C4 leaves out a person with a null income; pandas and NumPy hold a missing value
+    as NaN, so a NaN (a Parquet double, or the text NaN in a CSV) is read as null (ASSUMPTIONS B15)."""
+    data = tmp_path / "data"
+    ind = pl.DataFrame(
+        {"pnr": ["p1", "p2", "p3", "p4"], "perindkialt_13": [1.5, float("nan"), None, -2.0],
+         "skattepligtig": [True, True, True, False]},
+        schema=polars_schema("ind"),
+    )  # fmt: skip
+    if fmt == "parquet":
+        write_register(data, "ind", 2024, ind)
+    else:
+        (data / "registers").mkdir(parents=True)
+        (data / "registers" / "ind_2024.csv").write_text(
+            "pnr,perindkialt_13,skattepligtig\np1,1.5,true\np2,nan,true\np3,,true\np4,-2,false\n", encoding="utf-8"
+        )
+    with connect(tmp_path / "w.duckdb") as con:
+        load_reference(con, None)
+        assert ingest_register(con, data, "ind", 2024)["rows"] == 4
+        assert con.execute(
+            "select pnr, perindkialt_13 from stg_ind order by pnr"
+        ).fetchall() == [("p1", 1.5), ("p2", None), ("p3", None), ("p4", -2.0)]
 
 
 @pytest.mark.parametrize(
