@@ -79,7 +79,7 @@ income as (
     select
         residents.area_id,
         count(*) as income_pop,
-        cast(sum(cast(round(ind.perindkialt_13 * 100) as bigint)) as hugeint) as income_sum_ore
+        cast(sum(cast(round(cast(ind.perindkialt_13 as decimal(38, 8)) * 100) as bigint)) as hugeint) as income_sum_ore
     from residents
     inner join ind using (pnr)
     where residents.alder between $income_min and $income_max

@@ -56,7 +56,7 @@ with_ind as (
         bef.alder between $income_min and $income_max
             and coalesce(ind.skattepligtig and ind.perindkialt_13 is not null, false)
             and bef.pnr not in (select pnr from students) as in_income_population,
-        cast(round(ind.perindkialt_13 * 100) as bigint) as income_ore
+        cast(round(cast(ind.perindkialt_13 as decimal(38, 8)) * 100) as bigint) as income_ore
     from bef
     inner join ind using (pnr)
     where bef.alder between least($income_min, $ind_min) and greatest($income_max, $ind_max)

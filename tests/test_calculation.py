@@ -399,6 +399,21 @@ def test_income_mean_excludes_students_non_taxable_and_missing_incomes(con):
     assert r["region"] == 1084
 
 
+def test_incomes_are_rounded_to_ore_half_away_from_zero_on_their_decimal_value(con):
+    # 1.005 and 0.285 DKK are 101 and 29 øre (as doubles times 100 they are 100.4999... and
+    # 28.4999..., which a rounding of the double would make 100 and 28); -1.005 is -101 øre
+    w = World()
+    w.area("A")
+    pa, pb, pc = w.crowd(Y, 3, 40, "A")
+    w.ind(Y - 1, [pa], 1.005)
+    w.ind(Y - 1, [pb], 0.285)
+    w.ind(Y - 1, [pc], -1.005)
+    w.load(con)
+    r = row(compute_year(con, Y, rules_with("2021", min_residents=1)), "A")
+    assert r["area_mean_income"] == float(Fraction(101 + 29 - 101, 3 * 100))
+    assert r["region_mean_income"] == r["area_mean_income"]
+
+
 def test_income_ratio_exactly_55_percent_is_not_below(con):
     # area: 2 persons at 55,000 -> mean 55,000; region: + 2 persons at 145,000 -> mean 100,000.
     w = World()
