@@ -277,6 +277,17 @@ def test_output_suite_catches(change, expected):
     assert r.errors[0].table == "areas.csv" and r.errors[0].year == 2024
 
 
+def test_an_area_whose_region_has_no_income_population_is_a_warning_not_an_error():
+    """OUTPUTS.md: a value that cannot be computed is empty (ASSUMPTIONS B13); the lists are
+    published, and the report says which areas lack their region's mean income."""
+    areas = S.areas_table()
+    areas.loc[areas.area_id == "B1", ["region_mean_income", "income_ratio"]] = float("nan")
+    areas.loc[areas.area_id == "B1", ["crit_income", "n_criteria"]] = [False, 3]  # criterion not met
+    r = validate_outputs(areas, None)
+    assert not r.has_errors
+    assert failed(r) == {("areas_output", "region_income_known", 2024): ("warning", 1, ("B1",))}
+
+
 def test_output_columns_and_2014_rules():
     areas = S.areas_table().drop(columns=["development_plan"])
     r = validate_outputs(areas, None)
