@@ -309,10 +309,17 @@ def run_list_years(
     started = settings.run_started or dt.datetime.now(dt.timezone.utc).isoformat()  # a caller's start is kept
     requested = sorted(set(years))
     settings = Settings(**{**settings.model_dump(), "requested_years": requested, "run_started": started})
-    missing = missing_registers(settings.data_path, requested)
-    if missing:
-        gone = missing[0]
-        raise InputError(f"{gone.problem}; nothing was published", file=gone.file, year=gone.year)
+    for list_year in requested:
+        missing = missing_registers(settings.data_path, [list_year])
+        if missing:
+            # all or nothing: a range is one run, so no year of it is published (the last good
+            # outputs of every year stay as they were); the line says which list year reads it
+            gone = missing[0]
+            nothing = "nothing was published" if len(requested) == 1 else (
+                "no list year of " + ", ".join(contract.year_span(a, b) for a, b in contract.year_runs(set(requested)))
+                + " was published")
+            raise InputError(f"{gone.problem}, read by list year {list_year}; {nothing}",
+                             file=gone.file, year=gone.year)  # fmt: skip
     from pipeline.quality import gx_runner
 
     gx_runner.start_worker()  # GX in a process of its own when not imported yet

@@ -168,6 +168,23 @@ def test_missing_register_names_the_file_and_publishes_nothing(first_run, data_d
     assert (out / str(Y) / "areas.csv").read_bytes() == before
 
 
+def test_a_range_with_a_list_year_missing_an_extract_publishes_no_year_of_it(first_run, data_dir):
+    """`--years A-B` is one run: when one list year of it lacks an extract, the line names the
+    file, its data year and the list year that reads it, and no year of the range is published
+    (the last good outputs of list year Y stay as they were)."""
+    out, _ = first_run
+    before = {n: (out / str(Y) / n).read_bytes() for n in ("areas.csv", "national.json", "manifest.json")}
+    result = CliRunner().invoke(
+        main, ["run", "--years", f"{Y - 1}-{Y}", "--data", str(data_dir), "--out", str(out), "--quiet"]
+    )
+    assert result.exit_code == 1
+    line = result.output.strip().splitlines()[-1]
+    assert line.endswith(f"read by list year {Y - 1}; no list year of {Y - 1}-{Y} was published"), line
+    assert "register extract is missing" in line and "Traceback" not in result.output
+    assert not (out / str(Y - 1)).exists()
+    assert {n: (out / str(Y) / n).read_bytes() for n in before} == before
+
+
 def test_two_extracts_of_one_register_year_are_an_error(first_run, data_dir, tmp_path):
     """A corrected CSV beside the old Parquet file: neither is taken by its extension."""
     import polars as pl
@@ -181,7 +198,7 @@ def test_two_extracts_of_one_register_year_are_an_error(first_run, data_dir, tmp
     assert result.exit_code == 1
     assert result.output.strip().splitlines()[-1] == (
         f"boliglister: error: file {both / 'registers' / 'akm_2020.parquet'}, year 2020: "
-        "2 extracts of akm for 2020 (akm_2020.parquet, akm_2020.csv): keep one; nothing was published"
+        f"2 extracts of akm for 2020 (akm_2020.parquet, akm_2020.csv): keep one, read by list year {Y}; nothing was published"
     )
     assert (out / str(Y) / "areas.csv").read_bytes() == before
     check = CliRunner().invoke(main, ["check", "--data", str(both), "--year", str(Y), "--out", str(tmp_path / "c")])
