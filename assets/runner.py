@@ -24,7 +24,7 @@ import dagster as dg
 import duckdb
 
 from assets.resources import Settings, resources_for
-from pipeline import calculate, contract
+from pipeline import calculate, contract, interrupts
 from pipeline.errors import InputError
 from pipeline.history import plan_sources
 from pipeline.outputs import rejected_folder
@@ -365,8 +365,11 @@ def _run_steps(settings: Settings, requested: list[int], run: Callable[[Step], N
     # same open database (DuckDB keeps one instance per file and process), whose buffer pool
     # keeps the tables the steps read one after another, instead of opening, checkpointing and
     # closing the file at each step and reading every table from the file again.
-    with connect(settings.warehouse_path) as con:
+    # Every Ctrl-C is noted (pipeline.interrupts): Dagster drops one that lands after a step's
+    # last checkpoint, and the run would go on to the next step and publish.
+    with interrupts.watching(), connect(settings.warehouse_path) as con:
         run(first)
+        interrupts.raise_if_interrupted()
         steps = plan_steps(settings, requested, con)
         if start_imports is not None:
             start_imports()
@@ -376,6 +379,7 @@ def _run_steps(settings: Settings, requested: list[int], run: Callable[[Step], N
                 progress(step.label, i, total)
             if step.assets:
                 run(step)
+                interrupts.raise_if_interrupted()
     return [settings.out_path / str(y) for y in requested]
 
 

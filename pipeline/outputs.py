@@ -23,6 +23,7 @@ from typing import Any
 
 import polars as pl
 
+from pipeline import interrupts
 from pipeline.calculate import AREAS_COLUMNS
 
 
@@ -144,6 +145,7 @@ def staged_year_folder(out_dir: Path, year: int):
         raise
     final = out_dir / str(year)
     try:
+        interrupts.raise_if_interrupted()  # a Ctrl-C Dagster noted and dropped: not published
         _move_into_place(tmp, final, out_dir / f".{year}.old-{os.getpid()}")
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
