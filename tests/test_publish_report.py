@@ -183,3 +183,15 @@ def test_year_ranges():
 
     assert year_ranges([2019, 2014, 2015, 2016, 2016]) == "2014-2016, 2019"
     assert year_ranges([2020]) == "2020" and year_ranges([]) == ""
+
+
+def test_figures_are_rounded_as_the_workbook_shows_them():
+    """report.html's figures round as the workbook's cells display (Excel: 15 significant digits,
+    half away from zero), not on the binary double: 401 of 2,000 is 20.05 %, shown 20,1 %."""
+    from pipeline.publish.common import fmt_int, fmt_num, fmt_pct
+
+    assert fmt_pct(401 / 2000) == "20,1 %"
+    assert fmt_pct(0.4) == "40,0 %" and fmt_pct(1 / 3) == "33,3 %" and fmt_pct(None) == ""
+    assert f"{2.675:.2f}" == "2.67" and fmt_num(2.675, 2) == "2,68"  # the double is 2.67499999...
+    assert fmt_num(-0.04, 1) == "0,0" and fmt_num(-0.06, 1) == "-0,1"
+    assert fmt_num(1234567.5, 0) == "1.234.568" and fmt_int(5000) == "5.000"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import operator
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import polars as pl
@@ -211,15 +212,24 @@ def met_text(keys: list[str]) -> str:
 # ---------------------------------------------------------------- formatting (Danish)
 
 
-def fmt_num(x: float | None, decimals: int) -> str:
+def _rounded(x: float | Decimal, decimals: int) -> Decimal:
+    """`x` to `decimals` places as a spreadsheet shows it (the workbook's cells, 0.0 % formats):
+    on the value's 15 significant digits, half away from zero, so that report.html and the
+    workbook show one figure (binary rounding of 0.2005 * 100 could give either)."""
+    d = x if isinstance(x, Decimal) else Decimal(f"{x:.15g}")
+    return d.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+
+
+def fmt_num(x: float | Decimal | None, decimals: int) -> str:
     if x is None:
         return ""
-    s = f"{x:,.{decimals}f}"
+    r = _rounded(x, decimals)
+    s = f"{(r if r else abs(r)):,.{decimals}f}"  # no "-0,0"
     return s.replace(",", "\u00a0").replace(".", ",").replace("\u00a0", ".")
 
 
 def fmt_pct(x: float | None) -> str:
-    return "" if x is None else f"{fmt_num(x * 100, 1)} %"
+    return "" if x is None else f"{fmt_num(Decimal(f'{x:.15g}').scaleb(2), 1)} %"
 
 
 def fmt_int(x: int | None) -> str:
