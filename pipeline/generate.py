@@ -1087,11 +1087,12 @@ def _area_status(geo, q, active, age, socio, has_akm, hf, kilde, has_udda, inc, 
 def _history(rng: np.random.Generator, geo: _Geo, status: pl.DataFrame, first: int) -> pl.DataFrame:
     """Official-looking list membership for list years before the data.
 
-    List years min(first-4, 2014) .. first+1 (so every year from 2014 that a computed list year
-    needs is covered). Areas that are parallel at the first data year were on the parallel list
+    List years min(first-4, 2014) .. the last list year before the first computable one
+    (max(first+2, 2014) - 1: a list year reads registers from two years before it, and list years
+    before 2014 exist only as history rows), so every year a computed list year needs is covered. Areas that are parallel at the first data year were on the parallel list
     in most earlier years (most of them for the whole period, so that transformation appears in
     the first computed years); a few other deprived areas were listed in the past and left."""
-    y0, y1 = min(first - 4, 2014), first + 1
+    y0, y1 = min(first - 4, 2014), max(first + 2, 2014) - 1
     years = np.arange(y0, y1 + 1)
     n_area = len(geo.area_id)
     par = status["parallel"].to_numpy()

@@ -57,9 +57,11 @@ def plan_sources(
         available = {"file": y in file_years, "computed": y in computable_years}
         source = next((s for s in order if available[s]), None)
         if source is None:
+            why = (f"list years before {FIRST_RULESET_YEAR} exist only as history rows" if y < FIRST_RULESET_YEAR
+                   else f"not every register extract list year {y} reads is present")  # fmt: skip
             raise InputError(
                 f"the history of list year {list_year} needs list year {y}, which is neither in the "
-                f"history file nor computable from the registers (they do not cover {y})",
+                f"history file nor computable from the registers ({why})",
                 file=history_file,
                 year=y,
             )

@@ -272,6 +272,16 @@ def test_history_covers_every_year_at_small_scale(tmp_path):
     assert not hist.is_duplicated().any()
 
 
+def test_history_reaches_the_first_computable_list_year_when_data_start_before_2012(tmp_path):
+    """Registers from 2011: list year 2013 reads registers of 2011-2012 but has no rule set (lists
+    before 2014 exist only as history rows, METHOD.md § 6), so the history must cover it; it
+    stopped at 2012 and every generated list year from 2018 failed on the gap."""
+    out = tmp_path / "from2011"
+    generate(out, 2_000, (2011, 2014), 5)
+    hist = pl.read_csv(out / "history" / "lists.csv")
+    assert sorted(set(hist["list_year"].to_list())) == list(range(2007, 2014))
+
+
 def test_arguments_are_checked(tmp_path):
     with pytest.raises(ValueError, match="years"):
         generate(tmp_path / "x", 1000, (2021, 2020), 1)

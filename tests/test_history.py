@@ -98,7 +98,13 @@ def test_plan_errors_name_the_missing_year():
     with pytest.raises(InputError) as err:
         plan_sources(2020, "official", [2014, 2015, 2016], [2018, 2019, 2020])
     assert err.value.year == 2017
-    assert "2017" in str(err.value)
+    assert str(err.value).endswith(
+        "the history of list year 2020 needs list year 2017, which is neither in the history file nor "
+        "computable from the registers (not every register extract list year 2017 reads is present)")
+    with pytest.raises(InputError) as err:  # registers from 2011 make 2013 "computable" by its data alone
+        plan_sources(2024, "official", range(2007, 2013), range(2014, 2025))
+    assert err.value.year == 2013
+    assert str(err.value).endswith("(list years before 2014 exist only as history rows)")
 
 
 def test_plan_for_years_before_2018_starts_at_the_earliest_known_year():
