@@ -261,3 +261,14 @@ def test_the_departure_reason_names_the_rule_sets_minimum():
     assert departure_reason("vulnerable", small) == "Under 1.000 beboere"
     assert departure_reason("vulnerable", small, 2500) == "Under 2.500 beboere"
     assert departure_reason("parallel", None, 500) == "Ikke med i årets områdeafgrænsning"
+
+
+def test_an_area_that_left_prevention_by_becoming_vulnerable_is_not_said_to_fail_the_criteria():
+    """Granhegnet (A0003, data_samples 2024) still meets its prevention criteria but is vulnerable
+    now, so it is not a prevention area (METHOD.md § 4): that is the reason published."""
+    from pipeline.publish.common import departure_reason
+
+    row = {"eligible": True, "vulnerable": True, "parallel": False}
+    assert departure_reason("prevention", row) == "Nu på listen over udsatte boligområder"
+    assert departure_reason("prevention", {**row, "vulnerable": False}) == "Opfylder ikke længere kriterierne"
+    assert departure_reason("parallel", row) == "Opfylder ikke længere kriterierne"  # left by C5 alone

@@ -381,6 +381,9 @@ def on_list(areas: pl.DataFrame, key: str) -> set[str]:
 REASON_GONE = "Ikke med i årets områdeafgrænsning"
 REASON_CRIT = "Opfylder ikke længere kriterierne"
 REASON_NOT_PARALLEL = "Ikke længere på parallelsamfundslisten"
+# a prevention area is never vulnerable (METHOD.md § 4): one that became vulnerable left the
+# prevention list for that list, whatever its prevention criteria
+REASON_NOW_VULNERABLE = "Nu på listen over udsatte boligområder"
 
 
 def min_residents_of(parameters: dict | None) -> int:
@@ -397,6 +400,8 @@ def departure_reason(list_key: str, current: dict | None, min_residents: int = 1
         return f"Under {min_residents:,} beboere".replace(",", ".")  # Danish thousands separator
     if list_key == "transformation" and not current["parallel"]:
         return REASON_NOT_PARALLEL
+    if list_key == "prevention" and current["vulnerable"]:
+        return REASON_NOW_VULNERABLE
     return REASON_CRIT
 
 
