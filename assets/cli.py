@@ -134,7 +134,7 @@ def _settings(data: Path, boundaries: Path | None, out: Path, rules: str, histor
               help="Boundary version to use (a folder with areas.csv and parcels.csv). Default DATA/boundaries.")  # fmt: skip
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("output"), show_default=True,
               help="Output directory (OUT/Y/ per list year; OUT/warehouse.duckdb).")  # fmt: skip
-@click.option("--rules", default="", help="Rule set name (2014, 2018, 2021) or TOML file for the requested years. "
+@click.option("--rules", default=None, help="Rule set name (2014, 2018, 2021) or TOML file for the requested years. "
               "Default: the rule set in force for each year.")  # fmt: skip
 @click.option("--history", type=click.Choice(["official", "recompute"]), default="official", show_default=True,
               help="Earlier list years from the history file (official) or recomputed from the registers.")  # fmt: skip
@@ -144,6 +144,10 @@ def run(year, years_range, data, boundaries, out, rules, history, quiet) -> None
     if (year is None) == (years_range is None):
         raise click.UsageError("give exactly one of --year Y or --years A-B")
     years = [year] if year is not None else parse_years(years_range)
+    if rules is not None and not rules.strip():
+        raise click.BadParameter("give a rule set name (2014, 2018, 2021) or a TOML file, or leave the option out",
+                                 param_hint="'--rules'")  # fmt: skip
+    rules = rules or ""
     try:
         from pipeline.quality import gx_runner
 

@@ -500,6 +500,9 @@ USAGE_ERRORS = [
      "boliglister: error: Invalid value for '--out': Directory 'pyproject.toml' is a file. (see boliglister run --help)"),
     (["check", "--out", "pyproject.toml"],
      "boliglister: error: Invalid value for '--out': Directory 'pyproject.toml' is a file. (see boliglister check --help)"),
+    (["run", "--year", "2024", "--rules", " "],  # an empty value is not the default rule set
+     "boliglister: error: Invalid value for '--rules': give a rule set name (2014, 2018, 2021) or a TOML file, "
+     "or leave the option out (see boliglister run --help)"),
 ]  # fmt: skip
 
 

@@ -38,7 +38,7 @@ def test_a_rules_file_with_a_lower_min_residents_publishes(tmp_path):
 
     inputs = json.loads((out / str(Y) / "manifest.json").read_text(encoding="utf-8"))["inputs"]
     assert inputs["rules/--rules/lowered.toml"] == {"sha256": hashlib.sha256(rules.read_bytes()).hexdigest(),
-                                                    "origin": "file"}  # fmt: skip
+                                                    "origin": "file", "path": str(rules.resolve())}  # fmt: skip
     assert not any(k.startswith("rules/") and k != "rules/--rules/lowered.toml" for k in inputs)
 
 

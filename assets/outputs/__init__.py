@@ -62,6 +62,8 @@ def _inputs_read(con, settings: Settings, list_year: int) -> dict:
             builtin = path.resolve().parent == RULES_DIR.resolve()
             key = f"rules/{path.name}" if builtin else f"rules/--rules/{path.name}"
             files[key] = {"sha256": file_sha256(path), "origin": "package" if builtin else "file"}
+            if not builtin:  # the file the analyst gave, where it was read
+                files[key]["path"] = str(path.resolve())
     for ref in reference.reference_files(settings.data_path):
         origin = "data" if ref.path.parent.parent == settings.data_path else "package"
         files[f"reference/{ref.name}.csv"] = {"sha256": ref.sha256, "origin": origin}
