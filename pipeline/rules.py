@@ -192,7 +192,20 @@ def _condition(spec: Any, criteria: dict[str, Condition], where: str) -> Conditi
     rel = bool(spec.get("relative_to_national", False))
     if rel and metric != "conviction_share":
         raise ValueError(f"{where}: relative_to_national applies to conviction_share only")
-    return Condition(metric, op, exact(spec["value"]), rel)
+    if "value" not in spec:
+        raise ValueError(f"{where}.value is missing")
+    try:
+        value = exact(spec["value"])
+    except (ValueError, TypeError, ZeroDivisionError) as exc:
+        raise ValueError(f"{where}.value: {exc}") from exc
+    return Condition(metric, op, value, rel)
+
+
+def _whole(value: Any, where: str) -> int:
+    """A TOML whole number (a bool, a float or a text is an error naming the key)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{where} must be a whole number, not {value!r}")
+    return value
 
 
 def parse_ruleset(data: dict, source: str) -> RuleSet:
@@ -226,7 +239,7 @@ def parse_ruleset(data: dict, source: str) -> RuleSet:
                 count_of=tuple(
                     _condition(c, criteria, f"{where}.count_of[{i}]") for i, c in enumerate(spec.get("count_of", ()))
                 ),
-                min_count=int(spec.get("min_count", 0)),
+                min_count=_whole(spec.get("min_count", 0), f"{where}.min_count"),
                 any_of=tuple(
                     tuple(_condition(c, criteria, f"{where}.any_of[{g}][{i}]") for i, c in enumerate(group))
                     for g, group in enumerate(spec.get("any_of", ()))
@@ -235,7 +248,13 @@ def parse_ruleset(data: dict, source: str) -> RuleSet:
         for name in lists:
             if name not in list_rules:
                 raise ValueError(f"list {name!r} has no [list.{name}] table")
-        ages = {k: (int(v[0]), int(v[1])) for k, v in data["ages"].items()}
+        if "ages" not in data:
+            raise ValueError("ages is missing")
+        ages = {}
+        for k, v in data["ages"].items():
+            if not isinstance(v, list) or len(v) != 2:
+                raise ValueError(f"ages.{k} must be [lowest, highest], not {v!r}")
+            ages[k] = (_whole(v[0], f"ages.{k}[0]"), _whole(v[1], f"ages.{k}[1]"))
         for band in ("labour", "conviction", "education", "income"):
             if band not in ages:
                 raise ValueError(f"ages.{band} is missing")
@@ -258,10 +277,10 @@ def parse_ruleset(data: dict, source: str) -> RuleSet:
             raise ValueError("codes.guilty_decision_types must be a non-empty list of afg_afgtyp codes (whole numbers)")
         return RuleSet(
             name=str(data["name"]),
-            in_force_from=int(data["in_force_from"]),
-            min_residents=int(data.get("min_residents", 1000)),
+            in_force_from=_whole(data["in_force_from"], "in_force_from"),
+            min_residents=_whole(data.get("min_residents", 1000), "min_residents"),
             two_year_mean=two_year_mean,
-            transformation_years=int(data.get("transformation_years", 5)),
+            transformation_years=_whole(data.get("transformation_years", 5), "transformation_years"),
             has_transformation=bool(data.get("has_transformation", "transformation" in lists)),
             lists=lists,
             ages=ages,

@@ -244,6 +244,30 @@ def test_a_rule_set_with_a_key_it_does_not_know_is_an_error(table, key, value, n
     assert named in str(e.value) and "test:keys.toml" in str(e.value)
 
 
+@pytest.mark.parametrize(
+    ("table", "key", "value", "named"),
+    [
+        ("criteria.labour", "value", "forty", "criteria.labour.value: "),
+        ("", "min_residents", 1000.5, "min_residents must be a whole number, not 1000.5"),
+        ("", "transformation_years", "5", "transformation_years must be a whole number, not '5'"),
+        ("ages", "labour", [18], "ages.labour must be [lowest, highest], not [18]"),
+        ("ages", "labour", [18, 64.5], "ages.labour[1] must be a whole number, not 64.5"),
+        ("list.vulnerable", "min_count", True, "list.vulnerable.min_count must be a whole number, not True"),
+    ],
+)
+def test_a_rule_set_value_of_the_wrong_kind_is_an_error_naming_its_key(table, key, value, named):
+    from pipeline.errors import InputError
+
+    data = tomllib.loads((RULES_DIR / "2021.toml").read_text())
+    node = data
+    for part in filter(None, table.split(".")):
+        node = node[part]
+    node[key] = value
+    with pytest.raises(InputError) as e:
+        parse_ruleset(data, "test:values.toml")
+    assert named in str(e.value) and "test:values.toml" in str(e.value), str(e.value)
+
+
 def test_conviction_criterion_at_exactly_three_times_the_national_share_is_met(con):
     # National (every adult in bef): prev year 2019 (bef 2020): 100 adults, 2 convicted -> 2 %;
     # last year 2020 (bef 2021): 100 adults, 2 convicted -> 2 %. Mean 2 %, threshold 6 %.
