@@ -261,6 +261,17 @@ def _register_raw(con: duckdb.DuckDBPyConnection, path: Path, year: int | None, 
     elif suffix == ".csv":
         try:
             rel = con.read_csv(str(path), header=True, **CSV_OPTIONS)
+        except duckdb.Error as exc:
+            raise _read_error(path, year, exc) from None
+        only = rel.columns[0] if len(rel.columns) == 1 else ""
+        delim = next((d for d in (",", ";") if d in only), None)
+        if delim is not None:
+            # DuckDB found no delimiter that splits every row alike and read each line as one field:
+            # the header splits on it, so a row does not (an unclosed quote, a row of other fields)
+            raise InputError(
+                f"cannot read the file as {FORMAT_NAMES['.csv']}: its header splits on {delim!r} but not "
+                "every row does (an unclosed quote?)", file=str(path), year=year)  # fmt: skip
+        try:
             rel.to_view(name, replace=True)
         except duckdb.Error as exc:
             raise _read_error(path, year, exc) from None

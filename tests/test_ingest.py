@@ -405,6 +405,28 @@ def test_csv_not_utf8_names_file_and_line_never_the_row(data, loaded_db):
     assert not any(v in str(err) for v in df["pnr"].to_list())
 
 
+def test_csv_with_an_unclosed_quote_says_so_not_that_a_column_is_missing(data, loaded_db):
+    # DuckDB finds no delimiter that splits every row alike and reads each line as one field,
+    # named after the whole header line: every contract column then looked missing.
+    db = loaded_db
+    df = frame("bef")
+    lines = df.write_csv(None).splitlines()
+    p = Path(_path(data, "bef", "csv"))
+
+    def damage():
+        Path(_path(data, "bef")).unlink()
+        broken = lines[2].split(",")
+        broken[1] = '"' + broken[1]
+        p.write_text("\n".join([*lines[:2], ",".join(broken), *lines[3:]]) + "\n", encoding="utf-8")
+
+    err = _bad_input(data, db, "bef", damage=damage)
+    assert str(err) == (
+        f"file {p}, year 2024: cannot read the file as CSV (UTF-8 with a header row): its header splits "
+        "on ',' but not every row does (an unclosed quote?)"
+    )
+    assert not any(v in str(err) for v in df["pnr"].to_list())
+
+
 def test_wrong_type_in_csv(data, loaded_db):
     db = loaded_db
     df = frame("ind").with_columns(pl.Series("skattepligtig", ["true", "maybe", "0"]))
