@@ -432,7 +432,7 @@ def run_check(settings: Settings, year: int | None = None) -> tuple[int, Path, s
             # no suite ran on it): the report says so, with the same line (counts, never values)
             table, column, year_at_fault = _where_load_stopped(settings, line, needed)
             done.append(quality.QualityResult([quality.Outcome(
-                suite="ingestion", check="blocking_checks", expectation_type="blocking check at ingestion",
+                suite=quality.INGESTION_SUITE, check="blocking_checks", expectation_type="blocking check at ingestion",
                 severity="error", success=False, table=table, column=column, year=year_at_fault, description=line,
             )]))  # fmt: skip
         quality.write_quality_report(done, folder)

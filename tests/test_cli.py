@@ -390,6 +390,8 @@ def test_check_validates_the_registers_of_the_history_years_the_run_computes(tmp
     assert "bef_2014.parquet" in failed[0]["description"]
     # the report's row names the extract, column and year at fault, as the line does
     assert (failed[0]["table"], failed[0]["column"], failed[0]["year"]) == ("bef", "pnr", 2014)
+    # and summary.json's line is the command's line, said once (not wrapped in a second prefix)
+    assert summary["error_line"] == line.removeprefix("boliglister: error: ")
 
 
 def test_a_register_missing_for_a_history_year_is_named(tmp_path):

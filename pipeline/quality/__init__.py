@@ -21,6 +21,7 @@ _EXPORTS = {
     "write_quality_report": "pipeline.quality.report",
     "ERROR": "pipeline.quality.result",
     "WARNING": "pipeline.quality.result",
+    "INGESTION_SUITE": "pipeline.quality.result",
     "Outcome": "pipeline.quality.result",
     "QualityResult": "pipeline.quality.result",
     "validate_inputs": "pipeline.quality.validate",
@@ -33,7 +34,7 @@ __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
     from pipeline.quality.report import write_quality_report
-    from pipeline.quality.result import ERROR, WARNING, Outcome, QualityResult
+    from pipeline.quality.result import ERROR, INGESTION_SUITE, WARNING, Outcome, QualityResult
     from pipeline.quality.validate import (
         validate_inputs,
         validate_list_year_inputs,

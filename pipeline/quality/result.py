@@ -14,6 +14,8 @@ from pipeline.errors import QualityError
 ERROR = "error"
 WARNING = "warning"
 SEVERITIES = (ERROR, WARNING)
+# the suite of a load stopped by its own check (columns, types, keys, codes) before any suite ran
+INGESTION_SUITE = "ingestion"
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,10 @@ class QualityResult:
         o = self.errors[0]
         more = len(self.errors) - 1
         tail = f" (+{more} more error{'s' if more != 1 else ''}, see quality/summary.json)" if more else ""
+        if o.suite == INGESTION_SUITE:
+            # a load stopped by its own check: its description is already the one line (file,
+            # column, year, problem) the command printed; said once, not wrapped in a second
+            return QualityError(o.description + tail)
         problem = (
             f"data-quality error in table {o.table}: {o.description}: {o.observed_text()}"
             f" [check {o.suite}.{o.check}]{tail}"
