@@ -170,7 +170,22 @@ def run(year, years_range, data, boundaries, out, rules, history, quiet) -> None
         fail(exc)
         return
     for folder in folders:
-        click.echo(f"wrote {folder}")
+        click.echo(f"wrote {folder}{_warnings_note(folder)}")
+
+
+def _warnings_note(folder: Path) -> str:
+    """", with N data-quality warnings (see .../quality/index.html)" when the year's report has
+    any (a history row of an unknown area, a parcel matching no address, ...); counts only."""
+    import json
+
+    try:
+        summary = json.loads((folder / "quality" / "summary.json").read_text(encoding="utf-8"))
+        n = int(summary["summary"]["failed_warnings"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
+    if not n:
+        return ""
+    return f", with {n} data-quality warning{'s' if n != 1 else ''} (see {folder / 'quality' / 'index.html'})"
 
 
 def _with_progress(quiet: bool, fn):

@@ -71,6 +71,30 @@ def test_run_writes_every_file(first_run):
     assert (out / str(Y) / "quality" / "summary.json").is_file()
 
 
+def test_the_run_says_how_many_data_quality_warnings_the_year_has(first_run, data_dir, tmp_path):
+    """A warning (here a history row of an area the boundaries do not have, DATA_CONTRACT.md)
+    publishes, and the line that says so counts the year's warnings and points to the report."""
+    out, result = first_run
+    summary = json.loads((out / str(Y) / "quality" / "summary.json").read_text(encoding="utf-8"))
+    before = summary["summary"]["failed_warnings"]
+    report = out / str(Y) / "quality" / "index.html"
+    assert result.output.strip().splitlines()[-1] == (
+        f"wrote {out / str(Y)}" + (f", with {before} data-quality warning{'s' if before != 1 else ''} (see {report})"
+                                   if before else ""))  # fmt: skip
+    data = tmp_path / "data"
+    shutil.copytree(data_dir, data)
+    history = data / "history" / "lists.csv"
+    history.parent.mkdir(exist_ok=True)
+    text = history.read_text(encoding="utf-8") if history.is_file() else "area_id,list_year,list\n"
+    history.write_text(text + f"GONE,{Y - 1},parallel\n", encoding="utf-8")
+    res = CliRunner().invoke(main, ["run", "--year", str(Y), "--data", str(data), "--out", str(tmp_path / "o"), "--quiet"])
+    assert res.exit_code == 0, res.output
+    n = before + 1
+    assert res.output.strip().splitlines()[-1] == (
+        f"wrote {tmp_path / 'o' / str(Y)}, with {n} data-quality warning{'s' if n != 1 else ''} "
+        f"(see {tmp_path / 'o' / str(Y) / 'quality' / 'index.html'})")
+
+
 def test_published_files_follow_the_umask(first_run):
     """OUT/Y and every file in it get the permissions of the umask (0022 here: readable by all),
     not the 0700/0600 of Python's private temporary files."""
