@@ -32,23 +32,23 @@ def test_compare_fixture_runs():
     assert df.to_dicts() == [
         {"area_id": "A06N", "area_name": "Rolig Park Nord", "kom": 167, "presence": "only_b",
          "lists_a": "", "lists_b": "prevention", "joined": "prevention", "left": "", "membership_changed": True,
-         "residents_a": None, "residents_b": 1400, "residents_change": None, **NULL6,
+         "residents_a": None, "residents_b": 1400, "residents_change": None, "eligible_a": None, "eligible_b": True, **NULL6,
          "n_criteria_a": None, "n_criteria_b": 0},
         {"area_id": "A03", "area_name": "Vollsmose", "kom": 461, "presence": "both",
          "lists_a": "vulnerable", "lists_b": "", "joined": "", "left": "vulnerable", "membership_changed": True,
-         "residents_a": 7000, "residents_b": 6500, "residents_change": -500, **ZERO6, "labour_share_pp": -2.0,
+         "residents_a": 7000, "residents_b": 6500, "residents_change": -500, "eligible_a": True, "eligible_b": True, **ZERO6, "labour_share_pp": -2.0,
          "n_criteria_a": 2, "n_criteria_b": 1},
         {"area_id": "A06", "area_name": "Rolig Park", "kom": 167, "presence": "only_a",
          "lists_a": "", "lists_b": "", "joined": "", "left": "", "membership_changed": False,
-         "residents_a": 2500, "residents_b": None, "residents_change": None, **NULL6,
+         "residents_a": 2500, "residents_b": None, "residents_change": None, "eligible_a": True, "eligible_b": None, **NULL6,
          "n_criteria_a": 0, "n_criteria_b": None},
         {"area_id": "A06S", "area_name": "Rolig Park Syd", "kom": 167, "presence": "only_b",
          "lists_a": "", "lists_b": "", "joined": "", "left": "", "membership_changed": False,
-         "residents_a": None, "residents_b": 1100, "residents_change": None, **NULL6,
+         "residents_a": None, "residents_b": 1100, "residents_change": None, "eligible_a": None, "eligible_b": True, **NULL6,
          "n_criteria_a": None, "n_criteria_b": 0},
         {"area_id": "A02", "area_name": "Gellerupparken", "kom": 751, "presence": "both",
          "lists_a": "vulnerable,parallel", "lists_b": "vulnerable,parallel", "joined": "", "left": "",
-         "membership_changed": False, "residents_a": 5437, "residents_b": 5500, "residents_change": 63, **ZERO6,
+         "membership_changed": False, "residents_a": 5437, "residents_b": 5500, "residents_change": 63, "eligible_a": True, "eligible_b": True, **ZERO6,
          "n_criteria_a": 2, "n_criteria_b": 2},
     ]
 
@@ -65,11 +65,11 @@ def test_write_compare_csv(tmp_path):
     write_compare(compare_runs(A, B, 2021), path)
     lines = path.read_text(encoding="utf-8").splitlines()
     assert lines[0] == ("area_id,area_name,kom,presence,lists_a,lists_b,joined,left,membership_changed,"
-                        "residents_a,residents_b,residents_change,labour_share_pp,conviction_share_pp,"
+                        "residents_a,residents_b,residents_change,eligible_a,eligible_b,labour_share_pp,conviction_share_pp,"
                         "conviction_ratio_change,basic_edu_share_pp,income_ratio_pp,nonwestern_share_pp,"
                         "n_criteria_a,n_criteria_b")
-    assert lines[2] == 'A03,Vollsmose,461,both,vulnerable,"","",vulnerable,true,7000,6500,-500,-2.0,0.0,0.0,0.0,0.0,0.0,2,1'
-    assert lines[3] == 'A06,Rolig Park,167,only_a,"","","","",false,2500,,,,,,,,,0,'
+    assert lines[2] == 'A03,Vollsmose,461,both,vulnerable,"","",vulnerable,true,7000,6500,-500,true,true,-2.0,0.0,0.0,0.0,0.0,0.0,2,1'
+    assert lines[3] == 'A06,Rolig Park,167,only_a,"","","","",false,2500,,,true,,,,,,,,0,'
     assert len(lines) == 6
 
 
@@ -126,3 +126,17 @@ def test_cli_default_csv_survives_the_next_run_of_that_year(tmp_path):
         shutil.copy(B / "2021" / "areas.csv", folder / "areas.csv")
     assert written.read_text(encoding="utf-8") == text
     assert not list((b / "2021").glob("compare*"))
+
+
+def test_an_area_crossing_the_minimum_is_marked_on_the_terminal():
+    """750 -> 1,194 residents makes an area eligible: every criterion appears at once, so the
+    table says so beside the residents' change (the CSV has eligible_a, eligible_b)."""
+    from pipeline.publish.compare import _residents_cell
+
+    row = {"presence": "both", "residents_a": 750, "residents_b": 1194, "residents_change": 444,
+           "eligible_a": False, "eligible_b": True}
+    assert _residents_cell(row) == "+444 (now eligible)"
+    assert _residents_cell({**row, "residents_change": -444, "eligible_a": True, "eligible_b": False}) == (
+        "-444 (no longer eligible)")
+    assert _residents_cell({**row, "eligible_a": True}) == "+444"
+    assert _residents_cell({**row, "presence": "only_b"}) == "1194"

@@ -38,6 +38,8 @@ COMPARE_SCHEMA: dict[str, pl.DataType] = {
     "residents_a": pl.Int64(),
     "residents_b": pl.Int64(),
     "residents_change": pl.Int64(),
+    "eligible_a": pl.Boolean(),  # residents ≥ the rule set's minimum on 1 January Y
+    "eligible_b": pl.Boolean(),
     **{out: pl.Float64() for _, out, _ in DELTAS},
     "n_criteria_a": pl.Int64(),
     "n_criteria_b": pl.Int64(),
@@ -95,6 +97,8 @@ def compare_runs(out_a: Path, out_b: Path, year: int) -> pl.DataFrame:
         row["residents_change"] = (
             None if ra is None or rb is None else rb["residents"] - ra["residents"]
         )
+        row["eligible_a"] = None if ra is None else ra["eligible"]
+        row["eligible_b"] = None if rb is None else rb["eligible"]
         for col, name, factor in DELTAS:
             va = None if ra is None else ra[col]
             vb = None if rb is None else rb[col]
@@ -132,6 +136,17 @@ def _short_lists(lists: str) -> str:
     return " ".join(_SHORT[k] for k in lists.split(",") if k) or "-"
 
 
+def _residents_cell(r: dict) -> str:
+    """The residents' change (or count, for an area in one run only), and an eligibility change:
+    an area crossing the minimum gains or loses every criterion value at once."""
+    if r["presence"] != "both":
+        return str(r["residents_a"] if r["presence"] == "only_a" else r["residents_b"])
+    text = _signed(r["residents_change"], 0)
+    if r["eligible_a"] != r["eligible_b"]:
+        text += " (now eligible)" if r["eligible_b"] else " (no longer eligible)"
+    return text
+
+
 def format_compare(df: pl.DataFrame) -> Table:
     """A rich Table of the comparison for the terminal."""
     moved = int(df["membership_changed"].sum()) if df.height else 0
@@ -161,8 +176,7 @@ def format_compare(df: pl.DataFrame) -> Table:
             presence[r["presence"]],
             _short_lists(r["lists_a"]),
             _short_lists(r["lists_b"]),
-            _signed(r["residents_change"], 0) if r["presence"] == "both"
-            else str(r["residents_a"] if r["presence"] == "only_a" else r["residents_b"]),
+            _residents_cell(r),
             _signed(r["labour_share_pp"], 1),
             _signed(r["conviction_share_pp"], 1),
             _signed(r["conviction_ratio_change"], 2),
