@@ -383,48 +383,47 @@ def test_missing_file(data, loaded_db):
     )
 
 
-def test_csv_not_utf8_names_file_and_line_never_the_row(data, loaded_db):
-    # A Latin-1 byte (ø) in a column the checks before the load do not read: DuckDB meets it only
-    # at the insert, and its message quotes the whole line (a pnr): the error names file, year and
-    # line number only.
-    db = loaded_db
+def _bef_as_damaged_csv(data, db, body):
+    """bef replaced by a CSV of its frame whose bytes are `body(lines)`: (error, path, lines, pnrs)."""
     df = frame("bef")
     lines = df.write_csv(None).splitlines()
     p = Path(_path(data, "bef", "csv"))
 
     def damage():
         Path(_path(data, "bef")).unlink()
-        body = "\n".join(lines[:-1]).encode("utf-8") + b"\n" + lines[-1][:-1].encode("utf-8") + b"\xf8\n"
-        p.write_bytes(body)
+        p.write_bytes(body(lines))
 
-    err = _bad_input(data, db, "bef", damage=damage)
+    return _bad_input(data, db, "bef", damage=damage), p, lines, df["pnr"].to_list()
+
+
+def test_csv_not_utf8_names_file_and_line_never_the_row(data, loaded_db):
+    # A Latin-1 byte (ø) in a column the checks before the load do not read: DuckDB meets it only
+    # at the insert, and its message quotes the whole line (a pnr): the error names file, year and
+    # line number only.
+    err, p, lines, pnrs = _bef_as_damaged_csv(
+        data, loaded_db,
+        lambda lines: "\n".join(lines[:-1]).encode("utf-8") + b"\n" + lines[-1][:-1].encode("utf-8") + b"\xf8\n")
     assert str(err) == (
         f"file {p}, year 2024: cannot read the file as CSV (UTF-8 with a header row): not UTF-8 at line "
         f"{len(lines)} (save it as UTF-8)"
     )
-    assert not any(v in str(err) for v in df["pnr"].to_list())
+    assert not any(v in str(err) for v in pnrs)
 
 
 def test_csv_with_an_unclosed_quote_says_so_not_that_a_column_is_missing(data, loaded_db):
     # DuckDB finds no delimiter that splits every row alike and reads each line as one field,
     # named after the whole header line: every contract column then looked missing.
-    db = loaded_db
-    df = frame("bef")
-    lines = df.write_csv(None).splitlines()
-    p = Path(_path(data, "bef", "csv"))
-
-    def damage():
-        Path(_path(data, "bef")).unlink()
+    def unclosed(lines):
         broken = lines[2].split(",")
         broken[1] = '"' + broken[1]
-        p.write_text("\n".join([*lines[:2], ",".join(broken), *lines[3:]]) + "\n", encoding="utf-8")
+        return ("\n".join([*lines[:2], ",".join(broken), *lines[3:]]) + "\n").encode("utf-8")
 
-    err = _bad_input(data, db, "bef", damage=damage)
+    err, p, _, pnrs = _bef_as_damaged_csv(data, loaded_db, unclosed)
     assert str(err) == (
         f"file {p}, year 2024: cannot read the file as CSV (UTF-8 with a header row): its header splits "
         "on ',' but not every row does (an unclosed quote?)"
     )
-    assert not any(v in str(err) for v in df["pnr"].to_list())
+    assert not any(v in str(err) for v in pnrs)
 
 
 def test_wrong_type_in_csv(data, loaded_db):
