@@ -217,6 +217,8 @@ def _rounded(x: float | Decimal, decimals: int) -> Decimal:
     on the value's 15 significant digits, half away from zero, so that report.html and the
     workbook show one figure (binary rounding of 0.2005 * 100 could give either)."""
     d = x if isinstance(x, Decimal) else Decimal(f"{x:.15g}")
+    if not d.is_finite():
+        return d
     return d.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
 
 
