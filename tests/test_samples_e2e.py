@@ -74,6 +74,22 @@ def test_every_year_is_published(official):
         ]  # fmt: skip
 
 
+def test_the_quality_report_covers_every_extract_the_manifest_lists(official):
+    """The history of 2024 is computed from the registers for 2014-2023 (the file covers
+    2008-2013): the report holds the suites of each register extract read, as manifest.json lists
+    them, not only those of list year 2024's own ten."""
+    import json
+
+    folder = official / "2024"
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    read = {k.removeprefix("registers/").rsplit(".", 1)[0] for k in manifest["inputs"] if k.startswith("registers/")}
+    summary = json.loads((folder / "quality" / "summary.json").read_text(encoding="utf-8"))
+    validated = {f"{c['table']}_{c['year']}" for c in summary["checks"] if c["suite"] == c["table"]}
+    # list year 2014 reads akm and kraf of 2012, the six of 2013; 2024 reads bef and adresser of 2024
+    assert len(read) == 2 + 6 * 11 + 2 and read == validated
+    assert {"akm_2012", "kraf_2012", "bef_2013", "bef_2024", "kraf_2023"} <= validated
+
+
 @pytest.mark.parametrize("year", YEARS)
 def test_areas_csv_matches_snapshot(official, year):
     got = (official / str(year) / "areas.csv").read_bytes()
