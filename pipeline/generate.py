@@ -1089,8 +1089,8 @@ def _history(rng: np.random.Generator, geo: _Geo, status: pl.DataFrame, first: i
 
     List years min(first-4, 2014) .. the last list year before the first computable one
     (max(first+2, 2014) - 1: a list year reads registers from two years before it, and list years
-    before 2014 exist only as history rows), so every year a computed list year needs is covered. Areas that are parallel at the first data year were on the parallel list
-    in most earlier years (most of them for the whole period, so that transformation appears in
+    before 2014 exist only as history rows), so every year a computed list year needs is covered.
+    Areas that are parallel at the first data year were on the parallel list in most earlier years (most of them for the whole period, so that transformation appears in
     the first computed years); a few other deprived areas were listed in the past and left."""
     y0, y1 = min(first - 4, 2014), max(first + 2, 2014) - 1
     years = np.arange(y0, y1 + 1)

@@ -101,10 +101,8 @@ def publication(
         # the outputs were computed from (DATA_CONTRACT.md), the year's own first, then those of the
         # earlier list years its history computed from the registers, as the manifest lists them
         own = contract.needed_registers(y)
-        order = {t: i for i, t in enumerate(contract.REGISTERS)}
-        earlier = sorted((tr for tr in registers_read(con, y) if tr not in own), key=lambda tr: (-tr[1], order[tr[0]]))
         results = []
-        for table, year in [*own, *earlier]:
+        for table, year in [*own, *(tr for tr in registers_read(con, y) if tr not in own)]:
             stored = load_result(con, table, year)
             results.append(stored if stored is not None else quality.validate_register(con, table, year))
         stored = load_result(con, "list_year", y)

@@ -212,26 +212,28 @@ def met_text(keys: list[str]) -> str:
 # ---------------------------------------------------------------- formatting (Danish)
 
 
-def _rounded(x: float | Decimal, decimals: int) -> Decimal:
-    """`x` to `decimals` places as a spreadsheet shows it (the workbook's cells, 0.0 % formats):
-    on the value's 15 significant digits, half away from zero, so that report.html and the
-    workbook show one figure (binary rounding of 0.2005 * 100 could give either)."""
-    d = x if isinstance(x, Decimal) else Decimal(f"{x:.15g}")
-    if not d.is_finite():
-        return d
-    return d.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+def _shown(x: float | Decimal) -> Decimal:
+    """The value as a spreadsheet holds it for display: its 15 significant digits."""
+    return x if isinstance(x, Decimal) else Decimal(f"{x:.15g}")
 
 
 def fmt_num(x: float | Decimal | None, decimals: int) -> str:
+    """`x` to `decimals` places as the workbook's cells show it (Excel: 15 significant digits,
+    half away from zero), so that report.html and the workbook show one figure (binary rounding
+    of 0.2005 * 100 could give either); Danish separators, no "-0,0"."""
     if x is None:
         return ""
-    r = _rounded(x, decimals)
-    s = f"{(r if r else abs(r)):,.{decimals}f}"  # no "-0,0"
+    d = _shown(x)
+    if d.is_finite():
+        d = d.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+        if d.is_zero():
+            d = d.copy_abs()
+    s = f"{d:,.{decimals}f}"
     return s.replace(",", "\u00a0").replace(".", ",").replace("\u00a0", ".")
 
 
 def fmt_pct(x: float | None) -> str:
-    return "" if x is None else f"{fmt_num(Decimal(f'{x:.15g}').scaleb(2), 1)} %"
+    return "" if x is None else f"{fmt_num(_shown(x).scaleb(2), 1)} %"
 
 
 def fmt_int(x: int | None) -> str:
