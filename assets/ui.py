@@ -3,6 +3,8 @@
 The webserver runs as a child process (`python -m dagster_webserver`) with
 - DAGSTER_HOME = OUT/.dagster_home, whose dagster.yaml turns telemetry off (and
   DAGSTER_DISABLE_TELEMETRY=1): nothing is written for upload, nothing leaves the machine;
+  and launches a run started from the UI at once (no dagster-daemon is needed for that; the
+  yearly schedule does need one: README, "The web UI and the schedule");
 - the run's settings passed as the BOLIGLISTER_* variables that
   `assets.resources.default_settings()` reads when the code location loads.
 """
@@ -24,6 +26,12 @@ DAGSTER_YAML = """\
 # Written by `boliglister ui`: a tool for confidential data must not report usage anywhere.
 telemetry:
   enabled: false
+# A run launched from the UI starts at once, in the webserver's own launcher. Dagster's default,
+# the queued coordinator, hands runs to a dagster-daemon process, which `boliglister ui` does not
+# start: every run would stay queued.
+run_coordinator:
+  module: dagster._core.run_coordinator
+  class: DefaultRunCoordinator
 """
 
 

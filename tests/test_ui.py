@@ -40,6 +40,22 @@ def test_environment_passes_settings_and_disables_telemetry(tmp_path):
     assert (tmp_path / "o" / ".dagster_home" / "dagster.yaml").read_text() == DAGSTER_YAML
 
 
+def test_instance_launches_runs_without_a_daemon_and_keeps_telemetry_off(tmp_path):
+    """The UI's instance starts a launched run at once: with Dagster's default queued coordinator
+    a run launched from the UI would wait for a dagster-daemon that `boliglister ui` never starts."""
+    import dagster as dg
+    from dagster._core.run_coordinator import DefaultRunCoordinator
+
+    s = Settings(data_dir=str(tmp_path / "d"), out_dir=str(tmp_path / "o"))
+    home = ui_environment(s, base={})["DAGSTER_HOME"]
+    instance = dg.DagsterInstance.from_config(home)
+    try:
+        assert type(instance.run_coordinator) is DefaultRunCoordinator
+        assert instance.telemetry_enabled is False
+    finally:
+        instance.dispose()
+
+
 def test_only_loopback(tmp_path):
     s = Settings(data_dir=str(tmp_path), out_dir=str(tmp_path / "o"))
     with pytest.raises(InputError, match="loopback"):
