@@ -128,21 +128,32 @@ def test_workbook_written_in_the_worker_process_equals_one_written_here(tmp_path
 
 def test_ctrl_c_stops_the_run_with_one_line_and_publishes_nothing(tmp_path):
     """Ctrl-C signals the whole process group (the run and its GX worker): one line, exit 130, no
-    traceback (the worker printed one of its own), and no folder of the year left behind."""
+    traceback (the worker printed one of its own), and no folder of the year left behind.
+
+    The run on the samples takes seconds: on a loaded machine this test may read the progress
+    lines only after the run has published and ended, and its Ctrl-C then comes too late. Such
+    an attempt proves nothing and is repeated (at most three); a Ctrl-C sent while the year is
+    not yet published must always stop it."""
     import os
     import signal
 
-    out = tmp_path / "out"
-    proc = subprocess.Popen([sys.executable, "-m", "assets.cli", "run", "--year", "2024", "--out", str(out)],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)  # fmt: skip
-    seen = []
-    for line in proc.stderr:  # progress lines, one per step: interrupt during the second step
-        seen.append(line)
-        if sum(x.startswith("[") for x in seen) >= 2:
+    for attempt in range(3):
+        out = tmp_path / f"out{attempt}"
+        proc = subprocess.Popen([sys.executable, "-m", "assets.cli", "run", "--year", "2024", "--out", str(out)],
+                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                start_new_session=True)  # fmt: skip
+        seen = []
+        for line in proc.stderr:  # progress lines, one per step: interrupt during the second step
+            seen.append(line)
+            if sum(x.startswith("[") for x in seen) >= 2:
+                break
+        too_late = proc.poll() is not None or (out / "2024").exists()
+        if not too_late:
+            os.killpg(proc.pid, signal.SIGINT)
+        rest_out, rest_err = proc.communicate(timeout=300)
+        if not too_late:
             break
-    os.killpg(proc.pid, signal.SIGINT)
-    rest_out, rest_err = proc.communicate(timeout=300)
+    assert not too_late, "every attempt read the second progress line only after the run had published"
     err = "".join(seen) + rest_err
     assert proc.returncode == 130, err[-3000:]
     assert err.strip().splitlines()[-1] == (
