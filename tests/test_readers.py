@@ -12,7 +12,8 @@ import pytest
 
 from pipeline.contract import REGISTERS, Column, Table
 from pipeline.errors import InputError
-from pipeline.readers import close_source, open_source, read_typed
+from pipeline.readers import close_source, open_source, read_typed, trimmed
+from pipeline.warehouse import CONFIG
 
 # Real SAS datasets (pyreadstat's public test data), shipped with the project's contract.
 SAS_DIR = Path("/work/shared/testdata/sas")
@@ -208,6 +209,52 @@ def test_parquet_types_and_strictness(con, tmp_path):
     with pytest.raises(InputError) as e:
         read_typed(con, p, REGISTERS["akm"], 2024)
     assert str(e.value) == f"file {p}, column socio13, year 2024: 1 of 2 rows are not whole numbers (type int)"
+
+
+def test_trimmed_is_nullif_trim_on_every_code_point():
+    # The guard of `trimmed` lets `trim` run only where it could change the value: proven here on
+    # this DuckDB, for every code point alone, before and after a letter, and doubled, on a
+    # connection configured as the warehouse's (text compared bytewise).
+    con = duckdb.connect(config=CONFIG)
+    try:
+        con.execute(
+            "create table cp as select chr(cast(i as integer)) as c from range(1, 1114112) r(i) "
+            "where i not between 55296 and 57343"  # surrogates are not characters
+        )
+        con.execute(
+            "create table v as select c as x from cp union all select 'a' || c from cp "
+            "union all select c || 'a' from cp union all select c || c || 'a' || c || c from cp "
+            "union all select '' union all select null"
+        )
+        differ, changed_by_trim = con.execute(
+            f"select count(*) filter (where {trimmed('x')} is distinct from nullif(trim(x), '')), "
+            "count(*) filter (where trim(x) <> x) from v"
+        ).fetchall()[0]
+        assert differ == 0
+        # trim removes the 17 space separators (Zs), each here alone, before and after a letter,
+        # and doubled: the comparison above covered every value trim changes
+        assert changed_by_trim == 17 * 4
+        # an identifier as registers hold it takes the fast path (the guard is false)
+        fast = con.execute(
+            f"select count(*) filter (where not (x < '!' or contains(x, ' ') or strlen(x) <> length(x))) "
+            "from (values ('2234985334'), ('0810-2517454'), ('DNK'), ('12a'), ('1234567')) t(x)"
+        ).fetchall()[0][0]
+        assert fast == 5
+    finally:
+        con.close()
+
+
+def test_parquet_text_keys_are_trimmed_of_space_separators_at_either_end(con, tmp_path):
+    p = tmp_path / "akm_2024.parquet"
+    pnrs = ["0001", " 0002", "0003 ", "\u00a00004\u3000", "00 05", "\t0006"]
+    pl.DataFrame({"pnr": pnrs, "socio13": [131] * 6}).write_parquet(p)
+    got = [r[0] for r in read_typed(con, p, REGISTERS["akm"], 2024)]
+    # the space separators go at either end; a space inside and a tab (not Zs) stay
+    assert got == ["0001", "0002", "0003", "0004", "00 05", "\t0006"]
+    pl.DataFrame({"pnr": ["0001", "\u2003 "], "socio13": [131, 210]}).write_parquet(p)
+    with pytest.raises(InputError) as e:
+        read_typed(con, p, REGISTERS["akm"], 2024)
+    assert str(e.value).startswith(f"file {p}, column pnr, year 2024: 1 of 2 rows")
 
 
 @pytest.mark.parametrize("zone", ["UTC", "America/New_York", "Europe/Copenhagen"])
