@@ -79,7 +79,13 @@ income as (
     select
         residents.area_id,
         count(*) as income_pop,
-        cast(sum(cast(round(cast(ind.perindkialt_13 as decimal(38, 8)) * 100) as bigint)) as hugeint) as income_sum_ore
+        -- whole øre as in int_national_counts (the decimal path only near a half)
+        cast(sum(case
+            when abs(ind.perindkialt_13) < 1e7
+                and abs(abs(ind.perindkialt_13 * 100 - trunc(ind.perindkialt_13 * 100)) - 0.5) > 1e-5
+            then cast(round(ind.perindkialt_13 * 100) as bigint)
+            else cast(round(cast(ind.perindkialt_13 as decimal(38, 8)) * 100) as bigint)
+        end) as hugeint) as income_sum_ore
     from residents
     inner join ind using (pnr)
     where residents.alder between $income_min and $income_max

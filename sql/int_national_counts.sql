@@ -56,7 +56,16 @@ with_ind as (
         bef.alder between $income_min and $income_max
             and coalesce(ind.skattepligtig and ind.perindkialt_13 is not null, false)
             and bef.pnr not in (select pnr from students) as in_income_population,
-        cast(round(cast(ind.perindkialt_13 as decimal(38, 8)) * 100) as bigint) as income_ore
+        -- whole øre, half away from zero, on the income's decimal value to 8 places (1.005 DKK is
+        -- 101 øre). Rounding the double income × 100 gives the same whole øre when it lies more than
+        -- 1e-5 from a half and |income| < 10 M DKK (the two differ by under 3e-6 øre there); only the
+        -- rest takes the exact 128-bit decimal (about 1 CPU-s less nationally). Same in int_list_counts.
+        case
+            when abs(ind.perindkialt_13) < 1e7
+                and abs(abs(ind.perindkialt_13 * 100 - trunc(ind.perindkialt_13 * 100)) - 0.5) > 1e-5
+            then cast(round(ind.perindkialt_13 * 100) as bigint)
+            else cast(round(cast(ind.perindkialt_13 as decimal(38, 8)) * 100) as bigint)
+        end as income_ore
     from bef
     inner join ind using (pnr)
     where bef.alder between least($income_min, $ind_min) and greatest($income_max, $ind_max)

@@ -438,6 +438,46 @@ def test_incomes_are_rounded_to_ore_half_away_from_zero_on_their_decimal_value(c
     assert r["region_mean_income"] == r["area_mean_income"]
 
 
+@pytest.mark.parametrize("table", ["int_national_counts", "int_list_counts"])
+def test_ore_fast_path_equals_the_decimal_rounding_on_ten_million_incomes(table):
+    # The øre of an income, as each SQL file writes it (the double rounded, unless near a half),
+    # against the exact rounding on the decimal value (8 places), the only definition: equal on
+    # random incomes of every magnitude, on every half øre in +-10,000 DKK and the doubles next to
+    # it, on whole and two-decimal amounts, around the 10 M DKK limit of the fast path, and null.
+    import re
+
+    from pipeline.warehouse import sql_text
+
+    expr = re.search(r"case\s+when abs\(ind\.perindkialt_13\).*?\bend\b", sql_text(table), re.S).group(0)
+    exact = "cast(round(cast(ind.perindkialt_13 as decimal(38, 8)) * 100) as bigint)"
+    con = duckdb.connect()
+    try:
+        con.execute("select setseed(0.16)")
+        con.execute("""
+            create table ind as
+            with halves as (select (cast(k as double) + 0.5) / 100 as h from range(-1000000, 1000000) r(k))
+            select (random() - 0.5) * pow(10, cast(random() * 18 as integer) - 6) as perindkialt_13 from range(3000000)
+            union all select h from halves
+            union all select nextafter(h, 1e300) from halves
+            union all select nextafter(h, -1e300) from halves
+            union all select round((random() - 0.5) * 4e6, 2) from range(1000000)
+            union all select round((random() - 0.5) * 4e6) from range(500000)
+            union all select 1e7 + k / 1000 from range(-2000, 2000) r(k)
+            union all select -1e7 + k / 1000 from range(-2000, 2000) r(k)
+            union all select null
+        """)
+        differ, fast, rows = con.execute(
+            f"select count(*) filter (where ({expr}) is distinct from {exact}), "
+            "count(*) filter (where abs(abs(perindkialt_13 * 100 - trunc(perindkialt_13 * 100)) - 0.5) > 1e-5 "
+            "and abs(perindkialt_13) < 1e7), count(*) from ind"
+        ).fetchall()[0]
+    finally:
+        con.close()
+    assert rows > 10_000_000
+    assert differ == 0
+    assert 1_000_000 < fast < rows - 1_000_000  # both paths are well taken
+
+
 def test_income_ratio_exactly_55_percent_is_not_below(con):
     # area: 2 persons at 55,000 -> mean 55,000; region: + 2 persons at 145,000 -> mean 100,000.
     w = World()
