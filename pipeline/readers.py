@@ -86,8 +86,13 @@ def trimmed(ref: str) -> str:
     comparisons, the trim a per-character scan: on the identifiers of a national register (no
     value padded) the copy spends about 60 % less on it (docs/PERFORMANCE.md, sixteenth
     session). tests/test_readers.py checks the guard against `trim` on every code point."""
-    guard = f"({ref} < '!' or contains({ref}, ' ') or strlen({ref}) <> length({ref}))"
-    return f"(case when {guard} then nullif(trim({ref}), '') else {ref} end)"
+    return f"(case when {trim_could_change(ref)} then nullif(trim({ref}), '') else {ref} end)"
+
+
+def trim_could_change(ref: str) -> str:
+    """SQL: true for every value of the text `ref` that `trim` changes, and for the empty value
+    (the guard of `trimmed`)."""
+    return f"({ref} < '!' or contains({ref}, ' ') or strlen({ref}) <> length({ref}))"
 
 
 def column_rules(col: Column, raw_ref: str, duck_type: str) -> tuple[str, str, str]:
