@@ -84,7 +84,7 @@ def trimmed(ref: str) -> str:
     a byte up to 0x20 (`< '!'`, DuckDB compares text bytewise), holds a space, or holds a
     character that is not ASCII (more bytes than characters). The test is three byte-level
     comparisons, the trim a per-character scan: on the identifiers of a national register (no
-    value padded) the copy spends about 60 % less on it (docs/PERFORMANCE.md, sixteenth
+    value padded) the copy spends about half as much on it (docs/PERFORMANCE.md, sixteenth
     session). tests/test_readers.py checks the guard against `trim` on every code point."""
     return f"(case when {trim_could_change(ref)} then nullif(trim({ref}), '') else {ref} end)"
 
@@ -108,15 +108,15 @@ def column_rules(col: Column, raw_ref: str, duck_type: str) -> tuple[str, str, s
     if kind == "null":
         return f"cast({raw_ref} as {DUCKDB_TYPES[target]})", "true", wrong
     if kind == "text":
-        x = f"nullif(trim({raw_ref}), '')"
+        x = trimmed(raw_ref)
         if target == "string":
-            return trimmed(raw_ref), "true", wrong
+            return x, "true", wrong
         if target == "int":
             ok = f"({x} is null or (regexp_full_match({x}, '{INT_TEXT}') and try_cast({x} as integer) is not null))"
             return x, ok, "are not whole numbers (type int)"
         if target == "float":
             if col.nullable:  # "NaN" is a missing value here, as a NaN stored as a number is
-                x = f"(case when lower(trim({raw_ref})) = 'nan' then null else nullif(trim({raw_ref}), '') end)"
+                x = f"(case when lower({x}) = 'nan' then null else {x} end)"
             ok = f"({x} is null or (regexp_full_match({x}, '{FLOAT_TEXT}') and try_cast({x} as double) is not null))"
             return x, ok, wrong
         if target == "bool":
