@@ -190,7 +190,8 @@ class Source:
     raw_types: dict[str, str] = field(default_factory=dict)  # contract column -> stored type
     rows: int = 0
     # Checks left for the loaded rows (open_source(defer_exact=True), every column exactly typed):
-    # (column, validity predicate over the loaded column, what is wrong). `check_loaded` runs them.
+    # (column, validity predicate over the loaded column, what is wrong). `loaded_checks` gives them
+    # as aggregates over the loaded rows, `raise_loaded_failures` reports them.
     deferred: list[tuple[Column, str, str]] = field(default_factory=list)
     _registered: list[str] = field(default_factory=list)
 
@@ -334,7 +335,7 @@ def open_source(
 
     With `defer_exact`, a file whose every column is stored in its contract type (the usual
     Parquet extract) is not read here: its value checks are left in `Source.deferred` for
-    `check_loaded` to run on the loaded rows, which saves a whole pass over the file.
+    the loaded rows (`loaded_checks`), which saves a whole pass over the file.
     """
     path = Path(path)
     if not path.is_file():
@@ -416,23 +417,29 @@ def _decimal_comma_hint(con: duckdb.DuckDBPyConnection, src: Source, col: Column
     return f"; {n} of them are written with a decimal comma (write numbers with a decimal point)" if n else ""
 
 
-def check_loaded(con: duckdb.DuckDBPyConnection, src: Source, relation: str, params: dict) -> int:
-    """The deferred checks of `src` on its loaded rows (`relation`: a FROM clause with its WHERE,
-    values bound through `params`), in one aggregate; raises the same errors as `check_types`.
-    Returns the number of rows seen."""
-    aggs = ["count(*)"]
-    for col, valid, _ in src.deferred:
-        aggs.append(f"count(*) filter (where not ({valid}))")
-        aggs.append("0" if col.nullable else f"count(*) filter (where {quote_ident(col.name)} is null)")
-    row = con.execute(f"select {', '.join(aggs)} from {relation}", params).fetchall()[0]
-    src.rows = int(row[0])
+def loaded_checks(src: Source) -> dict[str, str]:
+    """The deferred checks of `src` as aggregates over its loaded rows (name -> SQL), to be
+    computed in one aggregate with other measures of the same rows (pipeline.ingest) and read by
+    `raise_loaded_failures`."""
+    aggs = {}
+    for i, (col, valid, _) in enumerate(src.deferred):
+        aggs[f"__bad_{i}"] = f"count(*) filter (where not ({valid}))"
+        if not col.nullable:
+            aggs[f"__missing_{i}"] = f"count(*) filter (where {quote_ident(col.name)} is null)"
+    return aggs
+
+
+def raise_loaded_failures(src: Source, rows: int, values: dict) -> None:
+    """Raise the first failure of `src`'s deferred checks, as `check_types` would: columns in
+    contract order, a value of the wrong type before an empty required value. `values` holds the
+    aggregates of `loaded_checks` over the `rows` loaded rows."""
+    src.rows = int(rows)
     for i, (col, _, wrong) in enumerate(src.deferred):
-        bad, missing = int(row[1 + 2 * i]), int(row[2 + 2 * i])
+        bad, missing = int(values.get(f"__bad_{i}") or 0), int(values.get(f"__missing_{i}") or 0)
         if bad:
             raise src.error(f"{bad} of {src.rows} rows {wrong}", column=col.name)
         if missing:
             raise src.error(f"{missing} of {src.rows} rows are empty (the column is required)", column=col.name)
-    return src.rows
 
 
 def close_source(con: duckdb.DuckDBPyConnection, src: Source) -> None:
