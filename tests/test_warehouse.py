@@ -119,27 +119,18 @@ def test_type_checks_on_the_loaded_rows_are_reported_before_the_other_checks(tmp
     """The checks left for the loaded rows of an exactly typed file run in the same aggregate as
     the blocking checks and the profile (pipeline.ingest._register_checks), and are reported first,
     as they were when they ran before those: an empty pnr beats a duplicate key, an unknown code and
-    an age out of range in the same file, and an infinite income beats a duplicate pnr."""
+    an age out of range in the same file (an infinite income beating a duplicate pnr: below)."""
     data = tmp_path / "data"
     bad = _big_bef(EXACT, pnr=(N - 4, None), kom=(N - 2, 998), alder=(N - 3, 130))
     bad = bad.with_columns(pl.when(pl.int_range(pl.len()) == N - 1).then(pl.lit("p0000005")).otherwise(pl.col("pnr"))
                            .alias("pnr"))  # fmt: skip
     path = write_register(data, "bef", 2024, bad)
-    ind = pl.DataFrame(
-        {"pnr": ["p1", "p1", "p3"], "perindkialt_13": [1.5, 2.0, float("-inf")], "skattepligtig": [True, True, True]},
-        schema=polars_schema("ind"),
-    )
-    ind_path = write_register(data, "ind", 2024, ind)
     with connect(tmp_path / "w.duckdb") as con:
         load_reference(con, None)
         with pytest.raises(InputError) as info:
             ingest_register(con, data, "bef", 2024)
         assert str(info.value) == f"file {path}, column pnr, year 2024: 1 of {N} rows are empty (the column is required)"
-        with pytest.raises(InputError) as info:
-            ingest_register(con, data, "ind", 2024)
-        assert str(info.value) == (f"file {ind_path}, column perindkialt_13, year 2024: "
-                                   "1 of 3 rows are infinite, not numbers (type float)")  # fmt: skip
-        assert con.execute("select count(*) from duckdb_tables() where table_name in ('stg_bef', 'stg_ind')"
+        assert con.execute("select count(*) from duckdb_tables() where table_name = 'stg_bef'"
                            " and estimated_size > 0").fetchall() == [(0,)]  # fmt: skip
 
 
@@ -151,7 +142,8 @@ def test_exactly_typed_file_is_checked_on_the_loaded_rows(tmp_path):
         {"pnr": ["p1", "p2", "p3"], "perindkialt_13": [1.5, float("inf"), None], "skattepligtig": [True, True, None]},
         schema=polars_schema("ind"),
     )
-    path = write_register(data, "ind", 2024, ind)
+    # with a duplicate pnr too: the type check is reported first
+    path = write_register(data, "ind", 2024, ind.with_columns(pl.Series("pnr", ["p1", "p1", "p3"])))
     with connect(tmp_path / "w.duckdb") as con:
         load_reference(con, None)
         with pytest.raises(InputError) as info:
