@@ -423,7 +423,7 @@ def keys_strictly_increasing(con: duckdb.DuckDBPyConnection, table: str, column:
 
 
 def _register_checks(con, table: str, year: int, rows: int, path: Path,
-                     src: Source | None = None) -> tuple[dict[str, dict], dict[str, Any]]:  # fmt: skip
+                     src: Source) -> tuple[dict[str, dict], dict[str, Any]]:  # fmt: skip
     """Run the blocking checks on the freshly inserted rows of stg_<table> for `year`.
 
     One aggregate over the rows gives the blocking checks, the data-quality profile of the table
@@ -438,7 +438,7 @@ def _register_checks(con, table: str, year: int, rows: int, path: Path,
     metrics = register_metrics(con, table)
     # (duplicate_<key> is the unique-key check's count of rows sharing a key, measured below)
     aggs = {"__rows": "count(*)", **{k: v for k, v in metrics.items() if not k.startswith("duplicate_")}}
-    deferred = loaded_checks(src) if src is not None and src.deferred else {}
+    deferred = loaded_checks(src)  # none when the reader checked every value before the load
     aggs.update(deferred)
     keys = ", ".join(spec.key)
     # keys in strictly increasing order are all distinct (exact); otherwise every key distinct
@@ -452,8 +452,7 @@ def _register_checks(con, table: str, year: int, rows: int, path: Path,
     )
     row = dict(zip([d[0] for d in cur.description], cur.fetchall()[0]))
     _assert_scanned(COLUMNS_AND_TYPES if deferred else CODES_IN_REFERENCE, table, year, int(row["__rows"]), rows)
-    if deferred:
-        raise_loaded_failures(src, rows, row)  # columns and types: reported before any other check
+    raise_loaded_failures(src, rows, row)  # columns and types: reported before any other check
     results: dict[str, dict] = {COLUMNS_AND_TYPES: {"passed": True, "failed_rows": 0}}
     failures: list[tuple[str, str, int, str]] = []  # (check, column, n, problem)
 
