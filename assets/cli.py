@@ -298,6 +298,9 @@ def entry() -> None:
     of a run. The exit code is the command's."""
     import atexit
 
+    from pipeline.gc_policy import collect_less_often
+
+    collect_less_often()
     code: list[int] = [0]
 
     def quick_exit() -> None:  # registered first, so it runs after every other exit handler

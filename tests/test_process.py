@@ -5,6 +5,7 @@ imported yet, which in the test process it usually is)."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -48,24 +49,56 @@ def test_suites_validated_in_the_worker_process_give_the_same_outcomes():
 
 
 NICENESS_SCRIPT = """
-import os
+import json
+import assets  # as the command does: its environment defaults reach the worker
 from pipeline.quality import gx_runner
+from tests.process_probe import state
 if __name__ == "__main__":
     assert gx_runner.start_worker()
-    print(os.nice(0), gx_runner.submit(os.nice, 0).result())
+    print(json.dumps([state(), gx_runner.submit(state).result()]))
 """
 
 
 def test_the_worker_yields_the_cores_to_the_run():
-    """The GX worker runs at a lower priority than the run (docs/PERFORMANCE.md, tenth session)."""
+    """The GX worker runs at a lower priority than the run (docs/PERFORMANCE.md, tenth session),
+    collects garbage less often, keeps its imports out of the collector's walks, and starts numpy
+    without OpenBLAS's thread pool (eighteenth session)."""
+    from pipeline.gc_policy import THRESHOLDS
     from pipeline.quality.gx_runner import WORKER_NICENESS
 
     proc = subprocess.run([sys.executable, "-c", NICENESS_SCRIPT], capture_output=True, text=True, cwd=ROOT,
                           timeout=300)  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
-    parent, worker = map(int, proc.stdout.split())
+    parent, worker = json.loads(proc.stdout.strip().splitlines()[-1])
     assert WORKER_NICENESS == 10
-    assert worker == min(19, parent + WORKER_NICENESS)
+    assert worker["nice"] == min(19, parent["nice"] + WORKER_NICENESS)
+    assert THRESHOLDS == (50_000, 50, 100)
+    assert parent["gc"] == [700, 10, 10] and parent["frozen"] == 0  # a plain process, not the command
+    assert worker["gc"] == list(THRESHOLDS)
+    assert worker["frozen"] > 10_000  # GX, pandas, polars
+    assert parent["blas"] == worker["blas"] == "1"
+
+
+ENTRY_SCRIPT = """
+import gc, json, os, sys
+sys.argv = ["boliglister", "--version"]
+from assets.cli import entry
+try:
+    entry()
+except SystemExit:
+    print(json.dumps({"gc": list(gc.get_threshold()), "blas": os.environ.get("OPENBLAS_NUM_THREADS")}))
+"""
+
+
+def test_the_command_collects_garbage_less_often():
+    from pipeline.gc_policy import THRESHOLDS
+
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    proc = subprocess.run([sys.executable, "-c", ENTRY_SCRIPT], capture_output=True, text=True, cwd=ROOT,
+                          timeout=120, env=env)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    state = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert state == {"gc": list(THRESHOLDS), "blas": "1"}
 
 
 def test_console_script_exit_codes(tmp_path):

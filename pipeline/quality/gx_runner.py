@@ -86,6 +86,10 @@ def _warm_worker() -> None:
     import atexit
     import signal
 
+    from pipeline.gc_policy import collect_less_often, freeze_imported
+
+    collect_less_often()
+
     # Ctrl-C reaches the whole process group: the run decides what an interrupt means (it stops
     # the worker on its way out); the worker printed a KeyboardInterrupt traceback of its own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -121,6 +125,7 @@ def _warm_worker() -> None:
         import pipeline.publish.workbook  # noqa: F401
     except Exception:  # noqa: BLE001 - imported again, with its error, where it is used
         pass
+    freeze_imported()  # GX, pandas, polars: kept to the end of the worker
 
 
 def _ready() -> bool:
