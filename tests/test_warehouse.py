@@ -18,7 +18,7 @@ import pytest
 from pipeline.errors import InputError
 from pipeline import ingest
 from pipeline.ingest import ingest_register, keys_strictly_increasing, load_reference
-from pipeline.warehouse import UNCOMPRESSED_COLUMNS, connect, replace_partition
+from pipeline.warehouse import UNCOMPRESSED_COLUMNS, connect, replace_partition, table_exists
 from pipeline.contract import polars_schema
 from tests.ingest_helpers import SCHEMAS, write_register
 
@@ -237,3 +237,22 @@ def test_unique_key_check_is_exact_for_sorted_and_unsorted_files(tmp_path, monke
         else:
             assert ingest_register(con, data, "bef", 2024)["checks"]["unique_key"] == {"passed": True, "failed_rows": 0}
     assert seen == [order == "sorted" and not duplicate]
+
+
+def test_table_exists_sees_what_a_query_would_see(tmp_path):
+    """Tables, views and temporary tables count; a table created in an open transaction only for
+    that connection; a name is never parsed (a dot or a quote is part of it)."""
+    with connect(tmp_path / "w.duckdb") as con:
+        con.execute("create table stg_x (a integer)")
+        con.execute("create view v_x as select 1 as a")
+        con.execute("create temp table t_x (a integer)")
+        con.execute('create table "odd.na""me" (a integer)')
+        assert [table_exists(con, t) for t in ("stg_x", "v_x", "t_x", 'odd.na"me')] == [True] * 4
+        assert [table_exists(con, t) for t in ("stg_y", "odd", "main.stg_x", "")] == [False] * 4
+        con.execute("begin transaction")
+        con.execute("create table in_tx (a integer)")
+        other = con.cursor()
+        assert table_exists(con, "in_tx") and not table_exists(other, "in_tx")
+        con.execute("rollback")
+        assert not table_exists(con, "in_tx")
+        other.close()
